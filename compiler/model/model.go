@@ -1,0 +1,160 @@
+// Package model is the resolved form of an app.yaml: every default applied,
+// no optional fields left, everything sorted. The stack builders read only
+// this package; they never see the user's spec or its positions.
+package model
+
+// App is one resolved app.yaml.
+type App struct {
+	// Name prefixes every generated name (lowercase, DNS-safe).
+	Name       string
+	Tools      Tools
+	Key        Key
+	Source     Source
+	Accounts   []Account // in spec order
+	Targets    []Target  // one per (account, region), sorted by (Wave, Account, Region)
+	Service    Service
+	Deployment Deployment
+	// Tags are the user's tags plus "bgc:app" = Name, sorted by key.
+	Tags []KV
+}
+
+// KV is one ordered key/value pair.
+type KV struct{ Key, Value string }
+
+// Tools is the central account holding source, build, pipeline, key and artifact buckets.
+type Tools struct {
+	AccountID  string
+	Region     string
+	DeployRole string // role `bgc deploy` assumes in the tools account
+}
+
+// Key is the multi-region KMS key that encrypts every artifact store.
+type Key struct {
+	Alias              string   // full alias name, "alias/..."
+	PrimaryRegion      string   // region of the AWS::KMS::Key; replicas everywhere else
+	Admins             []string // principal ARNs allowed to administer the key (sorted)
+	DeletionWindowDays int
+}
+
+// Source is the CodeCommit repository in the tools account.
+type Source struct {
+	Repository       string
+	Branch           string // merges here start the pipeline
+	PullRequestsFrom string // "" disables pull-request automation
+}
+
+// Account is one workload account.
+type Account struct {
+	Name       string
+	ID         string
+	Wave       int
+	DeployRole string
+	Regions    []string // in spec order
+}
+
+// NATMode says how private subnets reach the internet.
+type NATMode string
+
+const (
+	NATPerAZ  NATMode = "perAz"
+	NATSingle NATMode = "single"
+)
+
+// Network is the VPC of one target.
+type Network struct {
+	CIDR string
+	AZs  int // 2 or 3
+	NAT  NATMode
+}
+
+// TestListener is the ALB listener CodeDeploy routes test traffic through.
+type TestListener struct {
+	Port int
+	CIDR string // who may reach it; defaults to the VPC CIDR
+}
+
+// Target is one deployment target: one account in one region.
+type Target struct {
+	Account        string // account name
+	AccountID      string
+	Region         string
+	Wave           int
+	DeployRole     string
+	Network        Network
+	CertificateARN string // "" = HTTP only; otherwise HTTPS:443 with HTTP:80 redirect
+	TestListener   TestListener
+}
+
+// ID is "<account>/<region>", the target's directory in the output.
+func (t Target) ID() string { return t.Account + "/" + t.Region }
+
+// HealthCheck is the target-group health check of the service.
+type HealthCheck struct {
+	Path               string
+	Matcher            string // HTTP codes, e.g. "200-399"
+	IntervalSeconds    int
+	TimeoutSeconds     int
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	GracePeriodSeconds int // ECS service health-check grace period
+}
+
+// Autoscaling is target tracking on average CPU.
+type Autoscaling struct {
+	Min, Max         int
+	TargetCPUPercent int
+}
+
+// Service is the containerised service deployed to every target.
+type Service struct {
+	Name         string
+	Port         int
+	CPU          int // Fargate CPU units
+	Memory       int // MiB
+	DesiredCount int // never 0
+	HealthCheck  HealthCheck
+	Environment  []KV // sorted by key
+	Secrets      []KV // env var name -> Secrets Manager or SSM parameter ARN, sorted
+	Dockerfile   string
+	// BootstrapImage runs in the initial task definition so a new target comes
+	// up healthy before the pipeline's first release.
+	BootstrapImage   string
+	Autoscaling      *Autoscaling // nil = fixed DesiredCount
+	LogRetentionDays int
+}
+
+// Deployment is how CodeDeploy and the pipeline roll out a release.
+type Deployment struct {
+	Strategy                   string // CodeDeploy predefined ECS configuration name
+	TerminationWaitMinutes     int
+	ApprovalBetweenWaves       bool
+	AutoRollback               bool
+	DeregistrationDelaySeconds int
+}
+
+// Waves returns the targets grouped by wave, lowest first.
+func (a *App) Waves() [][]Target {
+	var out [][]Target
+	for _, t := range a.Targets {
+		if len(out) == 0 || out[len(out)-1][0].Wave != t.Wave {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], t)
+	}
+	return out
+}
+
+// ArtifactRegions is every region the pipeline runs actions in: the tools
+// region plus every target region, sorted and unique.
+func (a *App) ArtifactRegions() []string {
+	seen := map[string]bool{a.Tools.Region: true}
+	out := []string{a.Tools.Region}
+	for _, t := range a.Targets {
+		if !seen[t.Region] {
+			seen[t.Region] = true
+			out = append(out, t.Region)
+		}
+	}
+	sortStrings(out)
+	return out
+}
