@@ -41,6 +41,10 @@ type Source struct {
 	Repository       string
 	Branch           string // merges here start the pipeline
 	PullRequestsFrom string // "" disables pull-request automation
+	// OutputDir is where the committed `bgc build` output lives inside the
+	// repository (default "deploy"); the build reads buildspec.yml and every
+	// target's taskdef.json and appspec.yaml from there.
+	OutputDir string
 }
 
 // Account is one workload account.
@@ -115,7 +119,8 @@ type Service struct {
 	HealthCheck  HealthCheck
 	Environment  []KV // sorted by key
 	Secrets      []KV // env var name -> Secrets Manager or SSM parameter ARN, sorted
-	Dockerfile   string
+	Dockerfile   string // path of the Dockerfile in the repository
+	BuildContext string // docker build context directory in the repository
 	// BootstrapImage runs in the initial task definition so a new target comes
 	// up healthy before the pipeline's first release.
 	BootstrapImage   string
