@@ -117,8 +117,8 @@ type Service struct {
 	Memory       int // MiB
 	DesiredCount int // never 0
 	HealthCheck  HealthCheck
-	Environment  []KV // sorted by key
-	Secrets      []KV // env var name -> Secrets Manager or SSM parameter ARN, sorted
+	Environment  []KV   // sorted by key
+	Secrets      []KV   // env var name -> Secrets Manager or SSM parameter ARN, sorted
 	Dockerfile   string // path of the Dockerfile in the repository
 	BuildContext string // docker build context directory in the repository
 	// BootstrapImage runs in the initial task definition so a new target comes
