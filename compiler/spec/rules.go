@@ -1,0 +1,293 @@
+package spec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+// checker collects semantic diagnostics and places them at YAML positions.
+type checker struct {
+	file string
+	t    *tree
+	f    *File
+	app  *model.App
+	ds   Diagnostics
+}
+
+// at reports a problem at the value of the node the path names; when that
+// node does not exist (a default was used), at its nearest ancestor.
+func (c *checker) at(path []string, msg, hint string) {
+	c.report(path, false, msg, hint)
+}
+
+// atKey reports a problem at the key of the node the path names.
+func (c *checker) atKey(path []string, msg, hint string) {
+	c.report(path, true, msg, hint)
+}
+
+func (c *checker) report(path []string, useKey bool, msg, hint string) {
+	d := Diagnostic{File: c.file, Path: DisplayPath(path), Message: msg, Hint: hint}
+	for p := path; ; p = p[:len(p)-1] {
+		if n, ok := c.t.index[pointer(p)]; ok {
+			pos := n.value
+			if (useKey || len(p) < len(path)) && n.key != nil {
+				pos = n.key
+			}
+			d.Line, d.Column = pos.Line, pos.Column
+			break
+		}
+		if len(p) == 0 {
+			break
+		}
+	}
+	c.ds = append(c.ds, d)
+}
+
+func path(tokens ...any) []string {
+	out := make([]string, len(tokens))
+	for i, t := range tokens {
+		switch v := t.(type) {
+		case string:
+			out[i] = v
+		case int:
+			out[i] = strconv.Itoa(v)
+		default:
+			panic(fmt.Sprintf("path token %T", t))
+		}
+	}
+	return out
+}
+
+// checkRules runs every cross-field rule the schema cannot express.
+func checkRules(file string, t *tree, f *File, app *model.App) Diagnostics {
+	c := &checker{file: file, t: t, f: f, app: app}
+	c.checkAccounts()
+	c.checkWaves()
+	c.checkPartition()
+	c.checkKey()
+	c.checkSource()
+	c.checkService()
+	c.checkNetworks()
+	c.checkDeployment()
+	c.checkNames()
+	c.checkPipelineLimits()
+	return c.ds
+}
+
+// ReservedAccountName is the output directory of the tools account's stacks.
+const ReservedAccountName = "tools"
+
+func (c *checker) checkAccounts() {
+	names := map[string]int{}
+	ids := map[string]int{}
+	for i, a := range c.f.Accounts {
+		if a.Name == ReservedAccountName {
+			c.at(path("accounts", i, "name"), `"tools" is reserved for the tools account's stacks`, "pick another name; the tools account may still be listed here under any other name")
+		}
+		if j, dup := names[a.Name]; dup {
+			c.at(path("accounts", i, "name"), fmt.Sprintf("%q is already the name of accounts[%d]", a.Name, j), "account names must be unique")
+		} else {
+			names[a.Name] = i
+		}
+		if j, dup := ids[a.ID]; dup {
+			c.at(path("accounts", i, "id"), fmt.Sprintf("account %s is already listed as accounts[%d]", a.ID, j), "list every region of an account under one entry")
+		} else {
+			ids[a.ID] = i
+		}
+		regions := map[string]int{}
+		for k, r := range a.Regions {
+			if j, dup := regions[r]; dup {
+				c.at(path("accounts", i, "regions", k), fmt.Sprintf("region %s is listed twice (also regions[%d])", r, j), "list each region once")
+			} else {
+				regions[r] = k
+			}
+		}
+		for _, r := range sortedKeys(a.Certificates) {
+			arn := a.Certificates[r]
+			if _, ok := regions[r]; !ok {
+				c.atKey(path("accounts", i, "certificates", r), fmt.Sprintf("%s is not one of this account's regions", r), "certificates are per target: use a region listed in regions")
+				continue
+			}
+			if got := arnField(arn, 3); got != r {
+				c.at(path("accounts", i, "certificates", r), fmt.Sprintf("certificate is in %s, but an ALB can only use a certificate of its own region (%s)", got, r), "")
+			}
+			if got := arnField(arn, 4); got != a.ID {
+				c.at(path("accounts", i, "certificates", r), fmt.Sprintf("certificate belongs to account %s, not to this account (%s)", got, a.ID), "")
+			}
+		}
+	}
+}
+
+// checkWaves requires waves numbered 1, 2, ... without gaps.
+func (c *checker) checkWaves() {
+	used := map[int]bool{}
+	for _, a := range c.app.Accounts {
+		used[a.Wave] = true
+	}
+	for i, a := range c.f.Accounts {
+		w := or(a.Wave, DefaultWave)
+		for k := 1; k < w; k++ {
+			if !used[k] {
+				c.at(path("accounts", i, "wave"), fmt.Sprintf("wave %d has no account in wave %d before it", w, k), "number waves 1, 2, 3, ... without gaps")
+				break
+			}
+		}
+	}
+}
+
+// partition returns the AWS partition of a region.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+func (c *checker) checkPartition() {
+	want := partition(c.f.Tools.Region)
+	for i, a := range c.f.Accounts {
+		for k, r := range a.Regions {
+			if p := partition(r); p != want {
+				c.at(path("accounts", i, "regions", k), fmt.Sprintf("region %s is in partition %s, but the tools region %s is in %s", r, p, c.f.Tools.Region, want), "a pipeline cannot deploy across partitions")
+			}
+		}
+	}
+	if r := c.f.Key.PrimaryRegion; r != nil && partition(*r) != want {
+		c.at(path("key", "primaryRegion"), fmt.Sprintf("region %s is in partition %s, but the tools region is in %s", *r, partition(*r), want), "")
+	}
+}
+
+func (c *checker) checkKey() {
+	alias := c.f.Key.Alias
+	switch {
+	case strings.HasPrefix(alias, "alias/"):
+		c.at(path("key", "alias"), "must not start with alias/", fmt.Sprintf("write %q; bgc adds the alias/ prefix", strings.TrimPrefix(alias, "alias/")))
+	case strings.HasPrefix(alias, "aws/"):
+		c.at(path("key", "alias"), "aliases starting with aws/ are reserved for AWS managed keys", "")
+	}
+	if r := c.f.Key.PrimaryRegion; r != nil {
+		if !containsString(c.app.ArtifactRegions(), *r) {
+			c.at(path("key", "primaryRegion"), fmt.Sprintf("%s is not a region the pipeline uses", *r), "use tools.region or a region of a workload account: "+strings.Join(c.app.ArtifactRegions(), ", "))
+		}
+	}
+}
+
+func (c *checker) checkSource() {
+	for _, field := range []string{"branch", "pullRequestsFrom"} {
+		var v *string
+		if field == "branch" {
+			v = c.f.Source.Branch
+		} else {
+			v = c.f.Source.PullRequestsFrom
+		}
+		if v == nil {
+			continue
+		}
+		if msg := badBranch(*v); msg != "" {
+			c.at(path("source", field), msg, "")
+		}
+	}
+	if p := c.f.Source.PullRequestsFrom; p != nil && *p == c.app.Source.Branch {
+		c.at(path("source", "pullRequestsFrom"), fmt.Sprintf("is the same branch as source.branch (%s)", *p), "pull requests go from pullRequestsFrom into branch; name another branch or omit pullRequestsFrom")
+	}
+}
+
+// badBranch applies git's ref-name rules the schema pattern cannot express.
+func badBranch(b string) string {
+	switch {
+	case strings.Contains(b, ".."):
+		return `a git branch name cannot contain ".."`
+	case strings.Contains(b, "//"):
+		return `a git branch name cannot contain "//"`
+	case strings.HasSuffix(b, "/"), strings.HasSuffix(b, "."):
+		return "a git branch name cannot end with / or ."
+	case strings.HasSuffix(b, ".lock"):
+		return `a git branch name cannot end with ".lock"`
+	}
+	return ""
+}
+
+func (c *checker) checkService() {
+	s := c.f.Service
+	if s.Autoscaling != nil {
+		as := c.app.Service.Autoscaling
+		if as.Min > as.Max {
+			c.at(path("service", "autoscaling", "max"), fmt.Sprintf("max (%d) is less than min (%d)", as.Max, as.Min), "")
+		} else if s.DesiredCount < as.Min || s.DesiredCount > as.Max {
+			c.at(path("service", "desiredCount"), fmt.Sprintf("%d is outside autoscaling's range %d..%d", s.DesiredCount, as.Min, as.Max), "")
+		}
+	}
+	hc := c.app.Service.HealthCheck
+	if hc.TimeoutSeconds >= hc.IntervalSeconds {
+		c.at(path("service", "healthCheck", "timeoutSeconds"), fmt.Sprintf("timeout (%ds) must be less than the interval (%ds)", hc.TimeoutSeconds, hc.IntervalSeconds), "")
+	}
+	if s.BootstrapImage == nil && s.Port != DefaultBootstrapPort {
+		c.at(path("service", "port"), fmt.Sprintf("the default bootstrap image (%s) listens on port %d, not %d", DefaultBootstrapImage, DefaultBootstrapPort, s.Port),
+			"set service.bootstrapImage to an image that answers the health check on this port; it runs until the pipeline's first release")
+	}
+	for _, k := range sortedKeys(s.Secrets) {
+		if _, dup := s.Environment[k]; dup {
+			c.atKey(path("service", "secrets", k), fmt.Sprintf("%s is also set in service.environment", k), "a variable comes either from environment or from secrets")
+		}
+	}
+}
+
+func (c *checker) checkNetworks() {
+	check := func(n *Network, at []string, resolved model.Network) {
+		if n == nil || n.CIDR == nil {
+			return
+		}
+		if _, err := model.LayoutSubnets(resolved); err != nil {
+			c.at(append(at, "cidr"), err.Error(), "")
+		}
+	}
+	if c.f.Network != nil {
+		check(c.f.Network, path("network"), resolveNetwork(c.f.Network, nil))
+	}
+	for i, a := range c.f.Accounts {
+		check(a.Network, path("accounts", i, "network"), resolveNetwork(c.f.Network, a.Network))
+	}
+}
+
+func (c *checker) checkDeployment() {
+	port := DefaultTestListenerPort
+	var tl *TestListener
+	if c.f.Deployment != nil {
+		tl = c.f.Deployment.TestListener
+	}
+	if tl != nil && tl.Port != nil {
+		port = *tl.Port
+	}
+	if port == 80 || port == 443 {
+		c.at(path("deployment", "testListener", "port"), fmt.Sprintf("port %d is taken by the production listener", port), "use another port, e.g. 8080")
+	}
+	if tl != nil && tl.CIDR != nil {
+		if _, err := model.LayoutSubnets(model.Network{CIDR: *tl.CIDR, AZs: 2}); err != nil && !strings.Contains(err.Error(), "prefix between") {
+			c.at(path("deployment", "testListener", "cidr"), err.Error(), "")
+		}
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// arnField returns the i-th colon-separated field of an ARN.
+func arnField(arn string, i int) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if i < len(parts) {
+		return parts[i]
+	}
+	return ""
+}

@@ -1,0 +1,112 @@
+package spec
+
+// The user's spec, version 1. Optional fields are pointers so "unset" is
+// distinct from a zero value; Resolve turns them into a model.App. Every
+// field here has a property of the same name in schema/app.schema.json and
+// vice versa (TestSchemaMatchesTypes guards it).
+
+// File is app.yaml.
+type File struct {
+	Version    int               `yaml:"version"`
+	Name       string            `yaml:"name"`
+	Tools      Tools             `yaml:"tools"`
+	Key        Key               `yaml:"key"`
+	Source     Source            `yaml:"source"`
+	Accounts   []Account         `yaml:"accounts"`
+	Network    *Network          `yaml:"network"`
+	Service    Service           `yaml:"service"`
+	Deployment *Deployment       `yaml:"deployment"`
+	Tags       map[string]string `yaml:"tags"`
+}
+
+// Tools is the central account.
+type Tools struct {
+	Account    string  `yaml:"account"`
+	Region     string  `yaml:"region"`
+	DeployRole *string `yaml:"deployRole"`
+}
+
+// Key is the multi-region KMS key.
+type Key struct {
+	Alias              string   `yaml:"alias"`
+	PrimaryRegion      *string  `yaml:"primaryRegion"`
+	Admins             []string `yaml:"admins"`
+	DeletionWindowDays *int     `yaml:"deletionWindowDays"`
+}
+
+// Source is the CodeCommit repository.
+type Source struct {
+	Repository       string  `yaml:"repository"`
+	Branch           *string `yaml:"branch"`
+	PullRequestsFrom *string `yaml:"pullRequestsFrom"`
+	OutputDir        *string `yaml:"outputDir"`
+}
+
+// Account is one workload account.
+type Account struct {
+	Name         string            `yaml:"name"`
+	ID           string            `yaml:"id"`
+	Regions      []string          `yaml:"regions"`
+	Wave         *int              `yaml:"wave"`
+	DeployRole   *string           `yaml:"deployRole"`
+	Network      *Network          `yaml:"network"`
+	Certificates map[string]string `yaml:"certificates"`
+}
+
+// Network holds VPC settings; every field may be overridden per account.
+type Network struct {
+	CIDR *string `yaml:"cidr"`
+	AZs  *int    `yaml:"azs"`
+	NAT  *string `yaml:"nat"`
+}
+
+// Service is the containerised service.
+type Service struct {
+	Name             string            `yaml:"name"`
+	Port             int               `yaml:"port"`
+	CPU              int               `yaml:"cpu"`
+	Memory           int               `yaml:"memory"`
+	DesiredCount     int               `yaml:"desiredCount"`
+	HealthCheck      *HealthCheck      `yaml:"healthCheck"`
+	Environment      map[string]string `yaml:"environment"`
+	Secrets          map[string]string `yaml:"secrets"`
+	Dockerfile       *string           `yaml:"dockerfile"`
+	BuildContext     *string           `yaml:"buildContext"`
+	BootstrapImage   *string           `yaml:"bootstrapImage"`
+	Autoscaling      *Autoscaling      `yaml:"autoscaling"`
+	LogRetentionDays *int              `yaml:"logRetentionDays"`
+}
+
+// HealthCheck is the target-group health check.
+type HealthCheck struct {
+	Path               *string `yaml:"path"`
+	Matcher            *string `yaml:"matcher"`
+	IntervalSeconds    *int    `yaml:"intervalSeconds"`
+	TimeoutSeconds     *int    `yaml:"timeoutSeconds"`
+	HealthyThreshold   *int    `yaml:"healthyThreshold"`
+	UnhealthyThreshold *int    `yaml:"unhealthyThreshold"`
+	GracePeriodSeconds *int    `yaml:"gracePeriodSeconds"`
+}
+
+// Autoscaling is CPU target tracking.
+type Autoscaling struct {
+	Min       *int `yaml:"min"`
+	Max       int  `yaml:"max"`
+	TargetCPU *int `yaml:"targetCpu"`
+}
+
+// Deployment is the rollout policy.
+type Deployment struct {
+	Strategy                   *string       `yaml:"strategy"`
+	TerminationWaitMinutes     *int          `yaml:"terminationWaitMinutes"`
+	ApprovalBetweenWaves       *bool         `yaml:"approvalBetweenWaves"`
+	AutoRollback               *bool         `yaml:"autoRollback"`
+	DeregistrationDelaySeconds *int          `yaml:"deregistrationDelaySeconds"`
+	TestListener               *TestListener `yaml:"testListener"`
+}
+
+// TestListener is the ALB test listener.
+type TestListener struct {
+	Port *int    `yaml:"port"`
+	CIDR *string `yaml:"cidr"`
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bgc-dev/bgc/compiler"
+)
+
+func newBuildCmd(e *env) *cobra.Command {
+	var outDir, format string
+	var check bool
+	cmd := &cobra.Command{
+		Use:   "build FILE -o DIR",
+		Short: "Generate every template, taskdef, appspec, buildspec and the plan",
+		Long: `Build validates FILE and writes into DIR every CloudFormation template per
+account and region (DIR/<account>/<region>/<stack>.template.yaml), each
+target's taskdef.json and appspec.yaml, buildspec.yml and plan.json. Output
+is byte-for-byte deterministic: commit it and review it.
+
+Nothing is written when FILE is invalid (exit 2). Files are staged before
+they replace the old ones, and bgc-shaped files that are no longer generated
+are removed only after a successful build.
+
+With --check nothing is written: build exits 1 and lists missing, stale and
+extra files when DIR differs from what would be generated, 0 when it matches.`,
+		Example: `  bgc build examples/global-bluegreen/app.yaml -o out
+  bgc build --check -o deploy app.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if outDir == "" {
+				return fail(ExitInvalid, "build needs an output directory: -o DIR")
+			}
+			if format != "yaml" && format != "json" {
+				return fail(ExitInvalid, "--format must be yaml or json, not %q", format)
+			}
+			out, err := e.compile(args[0], compiler.Options{Format: format})
+			if err != nil {
+				return err
+			}
+			if check {
+				d, err := diffTree(outDir, out.Files)
+				if err != nil {
+					return fail(ExitInternal, "%v", err)
+				}
+				if d.empty() {
+					fmt.Fprintf(e.stdout, "%s is up to date (%d files)\n", outDir, len(out.Files))
+					return nil
+				}
+				for _, p := range d.Missing {
+					fmt.Fprintf(e.stdout, "missing: %s\n", p)
+				}
+				for _, p := range d.Stale {
+					fmt.Fprintf(e.stdout, "stale: %s\n", p)
+				}
+				for _, p := range d.Extra {
+					fmt.Fprintf(e.stdout, "extra: %s\n", p)
+				}
+				fmt.Fprintf(e.stderr, "bgc: %s is out of date; run: bgc build %s -o %s\n", outDir, args[0], outDir)
+				return silent(ExitInternal)
+			}
+			d, err := writeTree(outDir, out.Files)
+			if err != nil {
+				return fail(ExitInternal, "writing %s: %v", outDir, err)
+			}
+			fmt.Fprintf(e.stdout, "%s: %d files (%d written, %d removed, %d unchanged)\n",
+				outDir, len(out.Files), len(d.Missing)+len(d.Stale), len(d.Extra), len(out.Files)-len(d.Missing)-len(d.Stale))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&outDir, "output", "o", "", "output directory (required)")
+	cmd.Flags().StringVar(&format, "format", "yaml", "template format: yaml or json")
+	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if DIR differs from what would be generated")
+	return cmd
+}

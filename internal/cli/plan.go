@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bgc-dev/bgc/compiler"
+	"github.com/bgc-dev/bgc/compiler/plan"
+)
+
+func newPlanCmd(e *env) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "plan FILE",
+		Short: "Print the ordered stacks bgc deploys",
+		Long: `Plan compiles FILE and prints the deployment plan: every stack in the order
+bgc deploy runs it, with its account, region and dependencies. --output json
+prints plan.json itself.`,
+		Example: `  bgc plan examples/global-bluegreen/app.yaml
+  bgc plan app.yaml --output json | jq '.stacks[].id'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" {
+				return fail(ExitInvalid, "--output must be table or json, not %q", output)
+			}
+			out, err := e.compile(args[0], compiler.Options{})
+			if err != nil {
+				return err
+			}
+			data := out.Files[compiler.PlanFile]
+			if output == "json" {
+				_, err := e.stdout.Write(data)
+				return err
+			}
+			p, perr := plan.Parse(data)
+			if perr != nil {
+				return fail(ExitInternal, "internal error: %v", perr)
+			}
+			printPlan(e, p)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&output, "output", "table", "table or json")
+	return cmd
+}
+
+func printPlan(e *env, p *plan.Plan) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tACCOUNT\tREGION\tSTACK\tDEPENDS ON")
+	for i, s := range p.Stacks {
+		deps := "-"
+		if len(s.DependsOn) > 0 {
+			deps = strings.Join(s.DependsOn, ", ")
+		}
+		fmt.Fprintf(tw, "%d\t%s (%s)\t%s\t%s\t%s\n", i+1, s.AccountName, s.Account, s.Region, s.StackName, deps)
+	}
+	tw.Flush()
+}

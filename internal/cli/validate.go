@@ -1,0 +1,28 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newValidateCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check an app.yaml against the schema and bgc's rules",
+		Long: `Validate checks FILE against the JSON Schema and bgc's semantic rules and
+prints every problem at once, sorted by position, as
+FILE:LINE:COL: path: message. It exits 0 when the file is valid, 2 when it
+is not.`,
+		Example: `  bgc validate examples/global-bluegreen/app.yaml`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, err := e.load(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s: valid (%d targets in %d waves)\n", args[0], len(app.Targets), len(app.Waves()))
+			return nil
+		},
+	}
+}
