@@ -74,6 +74,7 @@ func checkRules(file string, t *tree, f *File, app *model.App) Diagnostics {
 	c.checkDeployment()
 	c.checkNames()
 	c.checkPipelineLimits()
+	c.checkTags()
 	return c.ds
 }
 
@@ -290,4 +291,14 @@ func arnField(arn string, i int) string {
 		return parts[i]
 	}
 	return ""
+}
+
+// checkTags rejects the tag prefixes AWS and bgc reserve.
+func (c *checker) checkTags() {
+	for _, k := range sortedKeys(c.f.Tags) {
+		lower := strings.ToLower(k)
+		if strings.HasPrefix(lower, "aws:") || strings.HasPrefix(lower, "bgc:") {
+			c.atKey(path("tags", k), fmt.Sprintf("tag keys starting with %q are reserved", k[:4]), "")
+		}
+	}
 }

@@ -84,9 +84,8 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	if len(e.Causes) == 0 {
 		return []*jsonschema.ValidationError{e}
 	}
-	if pn, ok := e.ErrorKind.(*kind.PropertyNames); ok {
+	if _, ok := e.ErrorKind.(*kind.PropertyNames); ok {
 		// Report the name itself, with the message of its schema.
-		_ = pn
 		return []*jsonschema.ValidationError{e}
 	}
 	var out []*jsonschema.ValidationError
@@ -130,15 +129,7 @@ func (t *tree) describe(file string, raw any, e *jsonschema.ValidationError) Dia
 	case *kind.Required:
 		var ds Diagnostics
 		for _, m := range k.Missing {
-			where := DisplayPath(loc)
-			if where == "" {
-				where = "the top level"
-			}
-			d := place(loc, true, fmt.Sprintf("missing required key %q", m), "")
-			if len(loc) > 0 {
-				d.Message = fmt.Sprintf("missing required key %q in %s", m, where)
-			}
-			ds = append(ds, d)
+			ds = append(ds, place(loc, true, fmt.Sprintf("missing required key %q", m), ""))
 		}
 		return ds
 	case *kind.PropertyNames:
@@ -186,7 +177,7 @@ func (t *tree) describe(file string, raw any, e *jsonschema.ValidationError) Dia
 			if hint == "" {
 				hint = closestEnum(k.Got, k.Want)
 			}
-			return Diagnostics{place(loc, false, m, hint)}
+			return Diagnostics{place(loc, false, withValue(k.Got, m), hint)}
 		}
 		return Diagnostics{place(loc, false, "must be one of "+joinValues(k.Want), closestEnum(k.Got, k.Want))}
 	case *kind.Const:
@@ -210,6 +201,7 @@ func (t *tree) describe(file string, raw any, e *jsonschema.ValidationError) Dia
 			if msg == "" {
 				msg = "must match " + k.Want
 			}
+			msg = withValue(k.Got, msg)
 		}
 		return Diagnostics{place(loc, false, msg, annot("x-hint"))}
 	case *kind.Minimum:
@@ -369,4 +361,16 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// withValue prefixes a message that reads "is ..." with the offending value:
+// `"eu-centrl-1" is not an AWS region bgc knows`.
+func withValue(got any, msg string) string {
+	if !strings.HasPrefix(msg, "is ") {
+		return msg
+	}
+	if s, ok := got.(string); ok {
+		return fmt.Sprintf("%q %s", s, msg)
+	}
+	return fmt.Sprintf("%v %s", got, msg)
 }
