@@ -1,8 +1,11 @@
 package compiler
 
-import "github.com/bgc-dev/bgc/compiler/model"
+import (
+	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/compiler/stacks"
+)
 
 // Generate renders every output file of a resolved app.
 func Generate(app *model.App, opts Options) (map[string][]byte, error) {
-	return map[string][]byte{}, nil
+	return stacks.Generate(app, stacks.Options{Format: opts.Format})
 }

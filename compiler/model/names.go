@@ -97,3 +97,7 @@ func LayoutSubnets(n Network) (Subnets, error) {
 	}
 	return s, nil
 }
+
+// AlarmName is the CloudWatch alarm a target's deployment group rolls back
+// on; metric is a short kebab-case slug ("target-5xx", "unhealthy-blue").
+func (a *App) AlarmName(metric string) string { return a.prefix() + "-" + metric }

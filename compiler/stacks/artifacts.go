@@ -1,0 +1,79 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/awslabs/goformation/v7/cloudformation/s3"
+	"github.com/bgc-dev/bgc/compiler/cfn"
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+// Artifact retention: releases are kept this long (a rollback by
+// re-running an old execution needs them); overwritten versions less.
+const (
+	artifactExpiryDays   = 90
+	noncurrentExpiryDays = 30
+	abortMultipartDays   = 7
+)
+
+// artifactsStack is the pipeline's artifact store in one region: SSE-KMS
+// with this region's key, versioning, no public access, owner-enforced
+// objects, TLS only, expiring artifacts. The workload deploy-action roles
+// of this region may read, the pipeline and build roles write.
+func artifactsStack(app *model.App, region string) *stack {
+	tpl := cfn.New(fmt.Sprintf("bgc %s pipeline artifact store in %s.", app.Name, region))
+	st := toolsStack(app, region, kindArtifacts, tpl)
+	st.retain = true
+	keyArn := tpl.Param(paramKeyArn, "String", "ARN of the artifact key in this region")
+	st.bind(paramKeyArn, stackID(toolsAccount, region, kindKey), outKeyArn)
+	name := app.ArtifactBucketName(region)
+	tpl.Add("Bucket", &s3.Bucket{
+		BucketName: str(name),
+		BucketEncryption: &s3.Bucket_BucketEncryption{ServerSideEncryptionConfiguration: []s3.Bucket_ServerSideEncryptionRule{{
+			BucketKeyEnabled:              yes(),
+			ServerSideEncryptionByDefault: &s3.Bucket_ServerSideEncryptionByDefault{SSEAlgorithm: "aws:kms", KMSMasterKeyID: str(keyArn)},
+		}}},
+		VersioningConfiguration: &s3.Bucket_VersioningConfiguration{Status: "Enabled"},
+		PublicAccessBlockConfiguration: &s3.Bucket_PublicAccessBlockConfiguration{
+			BlockPublicAcls: yes(), BlockPublicPolicy: yes(), IgnorePublicAcls: yes(), RestrictPublicBuckets: yes(),
+		},
+		OwnershipControls: &s3.Bucket_OwnershipControls{Rules: []s3.Bucket_OwnershipControlsRule{{ObjectOwnership: str("BucketOwnerEnforced")}}},
+		LifecycleConfiguration: &s3.Bucket_LifecycleConfiguration{Rules: []s3.Bucket_Rule{{
+			Id:                             str("expire-artifacts"),
+			Status:                         "Enabled",
+			ExpirationInDays:               num(artifactExpiryDays),
+			NoncurrentVersionExpiration:    &s3.Bucket_NoncurrentVersionExpiration{NoncurrentDays: noncurrentExpiryDays},
+			AbortIncompleteMultipartUpload: &s3.Bucket_AbortIncompleteMultipartUpload{DaysAfterInitiation: abortMultipartDays},
+		}}},
+		Tags:                                 appTags(app),
+		AWSCloudFormationDeletionPolicy:      retain,
+		AWSCloudFormationUpdateReplacePolicy: retainOnReplace,
+	})
+	bucket, objects := bucketARN(name), bucketARN(name)+"/*"
+	self := cfn.Sub(rootARN("${AWS::AccountId}"))
+	writers := []string{roleARN("${AWS::AccountId}", app.PipelineRoleName())}
+	if region == app.Tools.Region {
+		writers = append(writers, roleARN("${AWS::AccountId}", app.BuildRoleName()))
+	}
+	statements := []cfn.Statement{
+		cfn.With(cfn.Principal(cfn.Statement{
+			"Sid": "DenyInsecureTransport", "Effect": "Deny", "Action": "s3:*", "Resource": subs(bucket, objects),
+		}, "AWS", "*"), "Bool", "aws:SecureTransport", "false"),
+		cfn.With(cfn.Principal(cfn.Allow("PipelineWritesObjects", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}, subs(objects)), "AWS", self),
+			"ArnEquals", "aws:PrincipalArn", subs(writers...)...),
+		cfn.With(cfn.Principal(cfn.Allow("PipelineReadsBucket", []string{"s3:GetBucketLocation", "s3:GetBucketVersioning"}, subs(bucket)), "AWS", self),
+			"ArnEquals", "aws:PrincipalArn", subs(writers...)...),
+	}
+	if roles := deployActionRoleARNs(app, region); len(roles) > 0 {
+		statements = append(statements, cfn.With(cfn.Principal(
+			cfn.Allow("DeployActionsRead", []string{"s3:GetObject", "s3:GetObjectVersion"}, subs(objects)), "AWS", subs(accountRoots(app, region)...)...),
+			"ArnEquals", "aws:PrincipalArn", subs(roles...)...))
+	}
+	tpl.Add("BucketPolicy", &s3.BucketPolicy{
+		Bucket:                     name,
+		PolicyDocument:             cfn.PolicyDocument(statements...),
+		AWSCloudFormationDependsOn: []string{"Bucket"},
+	})
+	tpl.Output("BucketArn", "artifact bucket ARN", cfn.GetAtt("Bucket", "Arn"))
+	return st
+}

@@ -1,0 +1,72 @@
+package stacks
+
+import (
+	"strings"
+
+	"github.com/awslabs/goformation/v7/cloudformation/ecs"
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+// The service's container is described once here and rendered twice: into
+// the CloudFormation task definition (with the bootstrap image) and into
+// taskdef.json (with the <IMAGE1_NAME> placeholder the build replaces), so
+// the two never drift apart, in particular not their logConfiguration.
+
+// imagePlaceholder is replaced by the build with "<repo>@sha256:<digest>".
+const imagePlaceholder = "<IMAGE1_NAME>"
+
+// logOptions is the awslogs configuration of a target's container.
+func logOptions(app *model.App, t model.Target) map[string]string {
+	return map[string]string{
+		"awslogs-group":         app.LogGroupName(),
+		"awslogs-region":        t.Region,
+		"awslogs-stream-prefix": app.Service.Name,
+	}
+}
+
+// bootstrapContainer is the container of the CloudFormation task
+// definition: the bootstrap image with the service's port and logging but
+// without the release's environment and secrets. CloudFormation cannot
+// change the task definition of a CODE_DEPLOY service after creation, so
+// this one is kept to what rarely changes; every release registers
+// taskdef.json instead.
+func bootstrapContainer(app *model.App, t model.Target) ecs.TaskDefinition_ContainerDefinition {
+	c := container(app, t, app.Service.BootstrapImage)
+	c.Environment, c.Secrets = nil, nil
+	return c
+}
+
+// container is the full container definition of a release.
+func container(app *model.App, t model.Target, image string) ecs.TaskDefinition_ContainerDefinition {
+	c := ecs.TaskDefinition_ContainerDefinition{
+		Name:         app.ContainerName(),
+		Image:        image,
+		Essential:    yes(),
+		PortMappings: []ecs.TaskDefinition_PortMapping{{ContainerPort: num(app.Service.Port), HostPort: num(app.Service.Port), Protocol: str("tcp")}},
+		LogConfiguration: &ecs.TaskDefinition_LogConfiguration{
+			LogDriver: "awslogs",
+			Options:   logOptions(app, t),
+		},
+	}
+	for _, kv := range app.Service.Environment {
+		c.Environment = append(c.Environment, ecs.TaskDefinition_KeyValuePair{Name: str(kv.Key), Value: str(kv.Value)})
+	}
+	for _, kv := range app.Service.Secrets {
+		c.Secrets = append(c.Secrets, ecs.TaskDefinition_Secret{Name: kv.Key, ValueFrom: kv.Value})
+	}
+	return c
+}
+
+// secretResource is the IAM resource of a secret reference: a Secrets
+// Manager valueFrom may carry ":json-key:version-stage:version-id" after
+// the secret ARN, which IAM does not match.
+func secretResource(valueFrom string) (service, arn string) {
+	parts := strings.Split(valueFrom, ":")
+	if len(parts) >= 7 && parts[2] == "secretsmanager" {
+		return "secretsmanager", strings.Join(parts[:7], ":")
+	}
+	if len(parts) >= 3 {
+		return parts[2], valueFrom
+	}
+	return "", valueFrom
+}

@@ -1,0 +1,186 @@
+package stacks_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/compiler/stacks"
+	"github.com/google/go-cmp/cmp"
+)
+
+func generate(t testing.TB, app *model.App, format string) map[string][]byte {
+	t.Helper()
+	files, err := stacks.Generate(app, stacks.Options{Format: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestDeterministic(t *testing.T) {
+	for name, app := range variants() {
+		t.Run(name, func(t *testing.T) {
+			for _, format := range []string{"yaml", "json"} {
+				a, b := generate(t, app, format), generate(t, app, format)
+				if diff := cmp.Diff(a, b); diff != "" {
+					t.Errorf("%s: two runs differ (-first +second):\n%s", format, diff)
+				}
+				for path, body := range a {
+					if !bytes.HasSuffix(body, []byte("\n")) || bytes.HasSuffix(body, []byte("\n\n")) {
+						t.Errorf("%s: want exactly one final newline", path)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	if _, err := stacks.Generate(seedApp(), stacks.Options{Format: "toml"}); err == nil {
+		t.Fatal("format toml accepted")
+	}
+}
+
+func TestBadNetworkFails(t *testing.T) {
+	app := seedApp()
+	app.Targets[0].Network.CIDR = "10.0.0.1/16"
+	if _, err := stacks.Generate(app, stacks.Options{}); err == nil || !strings.Contains(err.Error(), "test1/ap-south-1") {
+		t.Fatalf("want an error naming the target, got %v", err)
+	}
+}
+
+// TestPlan checks plan.json parses, points at generated templates, binds
+// parameters the templates declare to outputs the producers declare, and
+// marks exactly the key and artifact stacks retained.
+func TestPlan(t *testing.T) {
+	for name, app := range variants() {
+		t.Run(name, func(t *testing.T) {
+			files := generate(t, app, "json")
+			p, err := plan.Parse(files["plan.json"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			templates := map[string]map[string]any{}
+			for _, s := range p.Stacks {
+				body, ok := files[s.Template]
+				if !ok {
+					t.Fatalf("%s: template %s not generated", s.ID, s.Template)
+				}
+				var tpl map[string]any
+				if err := json.Unmarshal(body, &tpl); err != nil {
+					t.Fatal(err)
+				}
+				templates[s.ID] = tpl
+				declared, _ := tpl["Parameters"].(map[string]any)
+				if len(declared) != len(s.Parameters) {
+					t.Errorf("%s: template declares %d parameters, plan binds %d", s.ID, len(declared), len(s.Parameters))
+				}
+				for k, v := range s.Parameters {
+					if _, ok := declared[k]; !ok {
+						t.Errorf("%s: plan binds undeclared parameter %s", s.ID, k)
+					}
+					if v.From != nil {
+						outs, _ := templates[v.From.Stack]["Outputs"].(map[string]any)
+						if _, ok := outs[v.From.Output]; !ok {
+							t.Errorf("%s: parameter %s reads missing output %s of %s", s.ID, k, v.From.Output, v.From.Stack)
+						}
+					}
+				}
+				kind := s.ID[strings.LastIndex(s.ID, "/")+1:]
+				if want := kind == "key" || kind == "artifacts"; s.Retain != want {
+					t.Errorf("%s: retain = %v", s.ID, s.Retain)
+				}
+				if s.Tags["bgc:app"] != app.Name {
+					t.Errorf("%s: tags %v lack bgc:app", s.ID, s.Tags)
+				}
+			}
+			want := 2*len(app.ArtifactRegions()) + 4*len(app.Targets) + 3
+			if len(p.Stacks) != want {
+				t.Errorf("%d stacks, want %d", len(p.Stacks), want)
+			}
+		})
+	}
+}
+
+// TestTaskdefMatchesTemplate checks taskdef.json carries the placeholder
+// and the same log configuration, roles and sizes as the CFN task definition.
+func TestTaskdefMatchesTemplate(t *testing.T) {
+	app := variants()["three-azs-single-nat-https"]
+	files := generate(t, app, "json")
+	for _, target := range app.Targets {
+		var td map[string]any
+		if err := json.Unmarshal(files[target.ID()+"/taskdef.json"], &td); err != nil {
+			t.Fatal(err)
+		}
+		var tpl map[string]any
+		if err := json.Unmarshal(files[target.ID()+"/poc-web-service.template.json"], &tpl); err != nil {
+			t.Fatal(err)
+		}
+		props := tpl["Resources"].(map[string]any)["TaskDefinition"].(map[string]any)["Properties"].(map[string]any)
+		cfnC := props["ContainerDefinitions"].([]any)[0].(map[string]any)
+		c := td["containerDefinitions"].([]any)[0].(map[string]any)
+		if c["image"] != "<IMAGE1_NAME>" {
+			t.Errorf("%s: image %v", target.ID(), c["image"])
+		}
+		if diff := cmp.Diff(cfnC["LogConfiguration"].(map[string]any)["Options"], c["logConfiguration"].(map[string]any)["options"]); diff != "" {
+			t.Errorf("%s: log options differ:\n%s", target.ID(), diff)
+		}
+		if td["cpu"] != props["Cpu"] || td["memory"] != props["Memory"] || td["family"] != props["Family"] {
+			t.Errorf("%s: sizes or family differ", target.ID())
+		}
+		if len(c["secrets"].([]any)) != 2 || len(c["environment"].([]any)) != 1 {
+			t.Errorf("%s: secrets/environment missing: %v", target.ID(), c)
+		}
+		if !bytes.Contains(files[target.ID()+"/appspec.yaml"], []byte("TaskDefinition: <TASK_DEFINITION>")) {
+			t.Errorf("%s: appspec lacks <TASK_DEFINITION>", target.ID())
+		}
+	}
+}
+
+// TestPipelineSplitsWaves checks stage layout: approvals between waves and
+// no stage above 50 actions.
+func TestPipelineSplitsWaves(t *testing.T) {
+	app := scaled(120)
+	app.Deployment.ApprovalBetweenWaves = true
+	for i := range app.Targets {
+		app.Targets[i].Wave = 0
+		if i >= 60 {
+			app.Targets[i].Wave = 1
+		}
+	}
+	files := generate(t, app, "json")
+	var tpl map[string]any
+	if err := json.Unmarshal(files["tools/ap-south-1/poc-pipeline.template.json"], &tpl); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range tpl["Resources"].(map[string]any)["Pipeline"].(map[string]any)["Properties"].(map[string]any)["Stages"].([]any) {
+		stage := s.(map[string]any)
+		names = append(names, stage["Name"].(string))
+		if n := len(stage["Actions"].([]any)); n > 50 {
+			t.Errorf("stage %s has %d actions", stage["Name"], n)
+		}
+	}
+	want := []string{"Source", "Build", "Wave0-Part1", "Wave0-Part2", "ApproveWave1", "Wave1-Part1", "Wave1-Part2"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("stages (-want +got):\n%s", diff)
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		app := scaled(n)
+		b.Run(fmt.Sprintf("%03d-targets", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := stacks.Generate(app, stacks.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,61 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/awslabs/goformation/v7/cloudformation/ec2"
+	"github.com/bgc-dev/bgc/compiler/cfn"
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+// Outputs of the network stack.
+const (
+	outVpcID         = "VpcId"
+	outPublicSubnet  = "PublicSubnet"  // + 1-based AZ index
+	outPrivateSubnet = "PrivateSubnet" // + 1-based AZ index
+)
+
+// networkStack is the target's VPC: public subnets for the ALB and NAT,
+// private subnets for the tasks, NAT per AZ or a single one.
+func networkStack(app *model.App, t model.Target) (*stack, error) {
+	subnets, err := model.LayoutSubnets(t.Network)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", t.ID(), err)
+	}
+	tpl := cfn.New(fmt.Sprintf("bgc %s/%s network of %s: VPC %s over %d AZs, NAT %s.",
+		app.Name, app.Service.Name, t.ID(), t.Network.CIDR, t.Network.AZs, t.Network.NAT))
+	tg := appTags(app)
+
+	tpl.Add("Vpc", &ec2.VPC{CidrBlock: str(t.Network.CIDR), EnableDnsHostnames: yes(), EnableDnsSupport: yes(), Tags: tg})
+	tpl.Add("InternetGateway", &ec2.InternetGateway{Tags: tg})
+	tpl.Add("InternetGatewayAttachment", &ec2.VPCGatewayAttachment{VpcId: cfn.Ref("Vpc"), InternetGatewayId: str(cfn.Ref("InternetGateway"))})
+	tpl.Add("PublicRouteTable", &ec2.RouteTable{VpcId: cfn.Ref("Vpc"), Tags: tg})
+	tpl.Add("PublicDefaultRoute", &ec2.Route{
+		RouteTableId: cfn.Ref("PublicRouteTable"), DestinationCidrBlock: str("0.0.0.0/0"),
+		GatewayId: str(cfn.Ref("InternetGateway")), AWSCloudFormationDependsOn: []string{"InternetGatewayAttachment"},
+	})
+	tpl.Output(outVpcID, "VPC id", cfn.Ref("Vpc"))
+
+	nats := t.Network.AZs
+	if t.Network.NAT == model.NATSingle {
+		nats = 1
+	}
+	for i := 0; i < t.Network.AZs; i++ {
+		n := fmt.Sprint(i + 1)
+		az := str(cfn.Select(i, cfn.GetAZs("")))
+		tpl.Add("PublicSubnet"+n, &ec2.Subnet{VpcId: cfn.Ref("Vpc"), CidrBlock: str(subnets.Public[i]), AvailabilityZone: az, MapPublicIpOnLaunch: no(), Tags: tg})
+		tpl.Add("PublicSubnet"+n+"RouteTableAssociation", &ec2.SubnetRouteTableAssociation{SubnetId: cfn.Ref("PublicSubnet" + n), RouteTableId: cfn.Ref("PublicRouteTable")})
+		tpl.Add("PrivateSubnet"+n, &ec2.Subnet{VpcId: cfn.Ref("Vpc"), CidrBlock: str(subnets.Private[i]), AvailabilityZone: az, MapPublicIpOnLaunch: no(), Tags: tg})
+		tpl.Add("PrivateRouteTable"+n, &ec2.RouteTable{VpcId: cfn.Ref("Vpc"), Tags: tg})
+		tpl.Add("PrivateSubnet"+n+"RouteTableAssociation", &ec2.SubnetRouteTableAssociation{SubnetId: cfn.Ref("PrivateSubnet" + n), RouteTableId: cfn.Ref("PrivateRouteTable" + n)})
+		nat := "NatGateway" + fmt.Sprint(min(i, nats-1)+1)
+		tpl.Add("PrivateDefaultRoute"+n, &ec2.Route{RouteTableId: cfn.Ref("PrivateRouteTable" + n), DestinationCidrBlock: str("0.0.0.0/0"), NatGatewayId: str(cfn.Ref(nat))})
+		if i < nats {
+			tpl.Add("NatGateway"+n+"Eip", &ec2.EIP{Domain: str("vpc"), Tags: tg, AWSCloudFormationDependsOn: []string{"InternetGatewayAttachment"}})
+			tpl.Add(nat, &ec2.NatGateway{AllocationId: str(cfn.GetAtt("NatGateway"+n+"Eip", "AllocationId")), SubnetId: cfn.Ref("PublicSubnet" + n), Tags: tg})
+		}
+		tpl.Output(outPublicSubnet+n, "public subnet in AZ "+n, cfn.Ref("PublicSubnet"+n))
+		tpl.Output(outPrivateSubnet+n, "private subnet in AZ "+n, cfn.Ref("PrivateSubnet"+n))
+	}
+	return workloadStack(app, t, kindNetwork, tpl), nil
+}

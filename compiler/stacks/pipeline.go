@@ -1,0 +1,148 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/awslabs/goformation/v7/cloudformation/codepipeline"
+	"github.com/awslabs/goformation/v7/cloudformation/events"
+	"github.com/bgc-dev/bgc/compiler/cfn"
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+// maxActionsPerStage is CodePipeline's limit of actions in one stage.
+const maxActionsPerStage = 50
+
+// Artifact names of the pipeline.
+const (
+	sourceArtifact  = "Source"
+	releaseArtifact = "Release"
+)
+
+// pipelineARN is the pipeline's ARN for Fn::Sub.
+func pipelineARN(app *model.App) string {
+	return cfn.Partition + ":codepipeline:${AWS::Region}:${AWS::AccountId}:" + app.PipelineName()
+}
+
+// pipelineStack is the V2 pipeline in the tools region: CodeCommit source
+// started by an EventBridge rule, the single build, then one deploy stage
+// per wave (split at 50 actions), with optional manual approval between
+// waves. keys maps every artifact region to its key stack id.
+func pipelineStack(app *model.App, keys map[string]string, delivery []string) *stack {
+	tpl := cfn.New(fmt.Sprintf("bgc %s release pipeline: source, one build, %d waves of CodeDeploy blue/green.", app.Name, len(app.Waves())))
+	st := toolsStack(app, app.Tools.Region, kindPipeline, tpl)
+	st.needs(stackID(toolsAccount, app.Tools.Region, kindSource), stackID(toolsAccount, app.Tools.Region, kindBuild))
+
+	var stores []codepipeline.Pipeline_ArtifactStoreMap
+	var keyArns, objects, buckets []string
+	for _, region := range app.ArtifactRegions() {
+		param := "KeyArn" + logicalID(region)
+		keyArn := tpl.Param(param, "String", "ARN of the artifact key in "+region)
+		st.bind(param, keys[region], outKeyArn)
+		st.needs(stackID(toolsAccount, region, kindArtifacts))
+		bucket := app.ArtifactBucketName(region)
+		stores = append(stores, codepipeline.Pipeline_ArtifactStoreMap{Region: region, ArtifactStore: &codepipeline.Pipeline_ArtifactStore{
+			Type: "S3", Location: bucket, EncryptionKey: &codepipeline.Pipeline_EncryptionKey{Type: "KMS", Id: keyArn},
+		}})
+		keyArns = append(keyArns, keyArn)
+		objects = append(objects, bucketARN(bucket)+"/*")
+		buckets = append(buckets, bucketARN(bucket))
+	}
+	st.needs(delivery...)
+
+	tpl.Add("PipelineRole", namedRole(app, app.PipelineRoleName(), serviceTrust("codepipeline.amazonaws.com"),
+		cfn.Allow("Source", []string{"codecommit:CancelUploadArchive", "codecommit:GetBranch", "codecommit:GetCommit",
+			"codecommit:GetUploadArchiveStatus", "codecommit:UploadArchive"}, subs(repositoryARN(app))),
+		cfn.Allow("Build", []string{"codebuild:BatchGetBuilds", "codebuild:StartBuild"},
+			subs(cfn.Partition+":codebuild:${AWS::Region}:${AWS::AccountId}:project/"+app.BuildProjectName())),
+		cfn.Allow("ArtifactObjects", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}, subs(objects...)),
+		cfn.Allow("ArtifactBuckets", []string{"s3:GetBucketLocation", "s3:GetBucketVersioning"}, subs(buckets...)),
+		cfn.Allow("ArtifactKeys", keyUsage, keyArns),
+		cfn.Allow("AssumeDeployActionRoles", []string{"sts:AssumeRole"}, subs(deployActionRoleARNs(app, "")...)),
+	))
+
+	stages := []codepipeline.Pipeline_StageDeclaration{
+		{Name: "Source", Actions: []codepipeline.Pipeline_ActionDeclaration{{
+			Name:            "Source",
+			ActionTypeId:    &codepipeline.Pipeline_ActionTypeId{Category: "Source", Owner: "AWS", Provider: "CodeCommit", Version: "1"},
+			OutputArtifacts: []codepipeline.Pipeline_OutputArtifact{{Name: sourceArtifact}},
+			Configuration: map[string]any{
+				"RepositoryName":       app.Source.Repository,
+				"BranchName":           app.Source.Branch,
+				"PollForSourceChanges": false,
+				"OutputArtifactFormat": "CODE_ZIP",
+			},
+		}}},
+		{Name: "Build", Actions: []codepipeline.Pipeline_ActionDeclaration{{
+			Name:            "Build",
+			ActionTypeId:    &codepipeline.Pipeline_ActionTypeId{Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1"},
+			InputArtifacts:  []codepipeline.Pipeline_InputArtifact{{Name: sourceArtifact}},
+			OutputArtifacts: []codepipeline.Pipeline_OutputArtifact{{Name: releaseArtifact}},
+			Configuration:   map[string]any{"ProjectName": app.BuildProjectName()},
+		}}},
+	}
+	for i, wave := range app.Waves() {
+		name := fmt.Sprintf("Wave%d", wave[0].Wave)
+		if i > 0 && app.Deployment.ApprovalBetweenWaves {
+			stages = append(stages, codepipeline.Pipeline_StageDeclaration{Name: "Approve" + name, Actions: []codepipeline.Pipeline_ActionDeclaration{{
+				Name:         "Approve",
+				ActionTypeId: &codepipeline.Pipeline_ActionTypeId{Category: "Approval", Owner: "AWS", Provider: "Manual", Version: "1"},
+				Configuration: map[string]any{
+					"CustomData": fmt.Sprintf("Release wave %d of %s", wave[0].Wave, app.Name),
+				},
+			}}})
+		}
+		for part := 0; part*maxActionsPerStage < len(wave); part++ {
+			chunk := wave[part*maxActionsPerStage : min(len(wave), (part+1)*maxActionsPerStage)]
+			stage := codepipeline.Pipeline_StageDeclaration{Name: name}
+			if len(wave) > maxActionsPerStage {
+				stage.Name = fmt.Sprintf("%s-Part%d", name, part+1)
+			}
+			for _, t := range chunk {
+				stage.Actions = append(stage.Actions, deployAction(app, t))
+			}
+			stages = append(stages, stage)
+		}
+	}
+	tpl.Add("Pipeline", &codepipeline.Pipeline{
+		Name:                     str(app.PipelineName()),
+		PipelineType:             str("V2"),
+		RoleArn:                  cfn.GetAtt("PipelineRole", "Arn"),
+		ArtifactStores:           stores,
+		Stages:                   stages,
+		RestartExecutionOnUpdate: no(),
+		Tags:                     appTags(app),
+	})
+
+	tpl.Add("StartRole", namedRole(app, app.PipelineEventsRoleName(), serviceTrust("events.amazonaws.com"),
+		cfn.Allow("StartPipeline", []string{"codepipeline:StartPipelineExecution"}, subs(pipelineARN(app)))))
+	tpl.Add("StartRule", &events.Rule{
+		Description:  str("merges to " + app.Source.Branch + " start the pipeline"),
+		EventPattern: branchChange(app, app.Source.Branch),
+		State:        str("ENABLED"),
+		Targets: []events.Rule_Target{{
+			Id: "StartPipeline", Arn: cfn.Sub(pipelineARN(app)), RoleArn: str(cfn.GetAtt("StartRole", "Arn")),
+		}},
+	})
+	return st
+}
+
+// deployAction is one target's CodeDeployToECS action: it runs in the
+// target's region as the target's deploy-action role and reads the
+// target's taskdef.json and appspec.yaml from the build's artifact.
+func deployAction(app *model.App, t model.Target) codepipeline.Pipeline_ActionDeclaration {
+	return codepipeline.Pipeline_ActionDeclaration{
+		Name:           t.Account + "-" + t.Region,
+		Region:         str(t.Region),
+		RoleArn:        str(cfn.Sub(roleARN(t.AccountID, app.DeployActionRoleName(t.Region)))),
+		ActionTypeId:   &codepipeline.Pipeline_ActionTypeId{Category: "Deploy", Owner: "AWS", Provider: "CodeDeployToECS", Version: "1"},
+		InputArtifacts: []codepipeline.Pipeline_InputArtifact{{Name: releaseArtifact}},
+		Configuration: map[string]any{
+			"ApplicationName":                app.CodeDeployApplication(),
+			"DeploymentGroupName":            app.DeploymentGroupName(),
+			"TaskDefinitionTemplateArtifact": releaseArtifact,
+			"TaskDefinitionTemplatePath":     t.Account + "/" + t.Region + "/taskdef.json",
+			"AppSpecTemplateArtifact":        releaseArtifact,
+			"AppSpecTemplatePath":            t.Account + "/" + t.Region + "/appspec.yaml",
+		},
+	}
+}

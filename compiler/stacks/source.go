@@ -1,0 +1,98 @@
+package stacks
+
+import (
+	_ "embed"
+	"fmt"
+
+	"github.com/awslabs/goformation/v7/cloudformation/codecommit"
+	"github.com/awslabs/goformation/v7/cloudformation/events"
+	"github.com/awslabs/goformation/v7/cloudformation/lambda"
+	"github.com/awslabs/goformation/v7/cloudformation/logs"
+	"github.com/bgc-dev/bgc/compiler/cfn"
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+//go:embed pr_lambda.py
+var prLambdaCode string
+
+// prLambdaRuntime is the pull-request Lambda's runtime.
+const prLambdaRuntime = "python3.13"
+
+// repositoryARN is the CodeCommit repository's ARN for Fn::Sub (tools account and region).
+func repositoryARN(app *model.App) string {
+	return cfn.Partition + ":codecommit:${AWS::Region}:${AWS::AccountId}:" + app.Source.Repository
+}
+
+// branchChange is the EventBridge pattern of a push that creates or moves a branch.
+func branchChange(app *model.App, branch string) map[string]any {
+	return map[string]any{
+		"source":      []string{"aws.codecommit"},
+		"detail-type": []string{"CodeCommit Repository State Change"},
+		"resources":   []string{cfn.Sub(repositoryARN(app))},
+		"detail": map[string]any{
+			"event":         []string{"referenceCreated", "referenceUpdated"},
+			"referenceType": []string{"branch"},
+			"referenceName": []string{branch},
+		},
+	}
+}
+
+// sourceStack is the CodeCommit repository and, when pull-request
+// automation is on, the Lambda that opens a pull request from
+// Source.PullRequestsFrom to Source.Branch on every push.
+func sourceStack(app *model.App) *stack {
+	tpl := cfn.New(fmt.Sprintf("bgc %s source repository %s.", app.Name, app.Source.Repository))
+	st := toolsStack(app, app.Tools.Region, kindSource, tpl)
+	tpl.Add("Repository", &codecommit.Repository{
+		RepositoryName:                       app.Source.Repository,
+		RepositoryDescription:                str("bgc " + app.Name + " service source and compiled delivery files"),
+		Tags:                                 appTags(app),
+		AWSCloudFormationDeletionPolicy:      retain,
+		AWSCloudFormationUpdateReplacePolicy: retainOnReplace,
+	})
+	if app.Source.PullRequestsFrom == "" {
+		return st
+	}
+	logGroup := "/aws/lambda/" + app.PRLambdaName()
+	tpl.Add("PullRequestLogGroup", &logs.LogGroup{
+		LogGroupName:                         str(logGroup),
+		RetentionInDays:                      num(app.Service.LogRetentionDays),
+		Tags:                                 appTags(app),
+		AWSCloudFormationDeletionPolicy:      del,
+		AWSCloudFormationUpdateReplacePolicy: deleteOnReplace,
+	})
+	tpl.Add("PullRequestRole", namedRole(app, app.PRLambdaRoleName(), serviceTrust("lambda.amazonaws.com"),
+		cfn.Allow("PullRequests", []string{"codecommit:CreatePullRequest", "codecommit:GetPullRequest", "codecommit:ListPullRequests"}, subs(repositoryARN(app))),
+		cfn.Allow("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			subs(cfn.Partition+":logs:${AWS::Region}:${AWS::AccountId}:log-group:"+logGroup+":log-stream:*")),
+	))
+	tpl.Add("PullRequestFunction", &lambda.Function{
+		FunctionName:  str(app.PRLambdaName()),
+		Description:   str("Opens a pull request from " + app.Source.PullRequestsFrom + " to " + app.Source.Branch + " unless one is open"),
+		Runtime:       str(prLambdaRuntime),
+		Handler:       str("index.handler"),
+		Role:          cfn.GetAtt("PullRequestRole", "Arn"),
+		Timeout:       num(60),
+		MemorySize:    num(128),
+		Code:          &lambda.Function_Code{ZipFile: str(prLambdaCode)},
+		LoggingConfig: &lambda.Function_LoggingConfig{LogGroup: str(cfn.Ref("PullRequestLogGroup"))},
+		Environment: &lambda.Function_Environment{Variables: map[string]string{
+			"REPOSITORY": app.Source.Repository, "SOURCE_BRANCH": app.Source.PullRequestsFrom, "TARGET_BRANCH": app.Source.Branch,
+		}},
+		Tags: appTags(app),
+	})
+	tpl.Add("PullRequestRule", &events.Rule{
+		Description:  str("pushes to " + app.Source.PullRequestsFrom + " open a pull request"),
+		EventPattern: branchChange(app, app.Source.PullRequestsFrom),
+		State:        str("ENABLED"),
+		Targets:      []events.Rule_Target{{Id: "OpenPullRequest", Arn: cfn.GetAtt("PullRequestFunction", "Arn")}},
+	})
+	tpl.Add("PullRequestPermission", &lambda.Permission{
+		Action:        "lambda:InvokeFunction",
+		FunctionName:  cfn.Ref("PullRequestFunction"),
+		Principal:     "events.amazonaws.com",
+		SourceArn:     str(cfn.GetAtt("PullRequestRule", "Arn")),
+		SourceAccount: str(cfn.Ref("AWS::AccountId")),
+	})
+	return st
+}

@@ -1,0 +1,72 @@
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+// partitionOf is the ARN partition of a region; taskdef.json is plain JSON
+// read by the deploy action, so its ARNs cannot use ${AWS::Partition}.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// taskdefJSON is the RegisterTaskDefinition input of one target, with
+// "image": "<IMAGE1_NAME>" for the build to replace. It shares the
+// CloudFormation task definition's family, roles, sizes, port mapping and
+// awslogs configuration, and adds the environment and secrets.
+func taskdefJSON(app *model.App, t model.Target) ([]byte, error) {
+	c := container(app, t, imagePlaceholder)
+	container := map[string]any{
+		"name":             c.Name,
+		"image":            c.Image,
+		"essential":        true,
+		"portMappings":     []any{map[string]any{"containerPort": app.Service.Port, "hostPort": app.Service.Port, "protocol": "tcp"}},
+		"logConfiguration": map[string]any{"logDriver": c.LogConfiguration.LogDriver, "options": c.LogConfiguration.Options},
+	}
+	if len(c.Environment) > 0 {
+		env := make([]any, len(c.Environment))
+		for i, kv := range c.Environment {
+			env[i] = map[string]any{"name": *kv.Name, "value": *kv.Value}
+		}
+		container["environment"] = env
+	}
+	if len(c.Secrets) > 0 {
+		secrets := make([]any, len(c.Secrets))
+		for i, s := range c.Secrets {
+			secrets[i] = map[string]any{"name": s.Name, "valueFrom": s.ValueFrom}
+		}
+		container["secrets"] = secrets
+	}
+	role := func(name string) string {
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(t.Region), t.AccountID, name)
+	}
+	def := map[string]any{
+		"family":                  app.TaskFamily(),
+		"executionRoleArn":        role(app.ExecutionRoleName(t.Region)),
+		"taskRoleArn":             role(app.TaskRoleName(t.Region)),
+		"networkMode":             "awsvpc",
+		"requiresCompatibilities": []string{"FARGATE"},
+		"cpu":                     fmt.Sprint(app.Service.CPU),
+		"memory":                  fmt.Sprint(app.Service.Memory),
+		"containerDefinitions":    []any{container},
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(def); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,39 @@
+package stacks
+
+import (
+	"github.com/bgc-dev/bgc/compiler/cfn"
+	"github.com/bgc-dev/bgc/compiler/model"
+)
+
+// addTaskRoles adds the task execution role (pull this target's image,
+// write this log group, read exactly the named secrets) and the task role
+// (no permissions: the application's own grants are out of bgc's scope).
+func addTaskRoles(app *model.App, t model.Target, tpl *cfn.Template) {
+	repo := cfn.Partition + ":ecr:${AWS::Region}:${AWS::AccountId}:repository/" + app.ECRRepositoryName()
+	logGroup := cfn.Partition + ":logs:${AWS::Region}:${AWS::AccountId}:log-group:" + app.LogGroupName()
+	statements := []cfn.Statement{
+		cfn.Allow("PullImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, subs(repo)),
+		cfn.Allow("RegistryLogin", []string{"ecr:GetAuthorizationToken"}, []string{"*"}),
+		cfn.Allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, subs(logGroup+":log-stream:*")),
+	}
+	var secrets, params []string
+	for _, kv := range app.Service.Secrets {
+		service, arn := secretResource(kv.Value)
+		switch service {
+		case "secretsmanager":
+			secrets = append(secrets, partitionARN(arn))
+		case "ssm":
+			params = append(params, partitionARN(arn))
+		}
+	}
+	if len(secrets) > 0 {
+		statements = append(statements, cfn.Allow("ReadSecrets", []string{"secretsmanager:GetSecretValue"}, subs(secrets...)))
+	}
+	if len(params) > 0 {
+		statements = append(statements, cfn.Allow("ReadParameters", []string{"ssm:GetParameters"}, subs(params...)))
+	}
+	exec := namedRole(app, app.ExecutionRoleName(t.Region), serviceTrust("ecs-tasks.amazonaws.com"), statements...)
+	exec.AWSCloudFormationMetadata = justify("ecr:GetAuthorizationToken supports no resource-level permissions; it only issues a registry login token.")
+	tpl.Add("ExecutionRole", exec)
+	tpl.Add("TaskRole", namedRole(app, app.TaskRoleName(t.Region), serviceTrust("ecs-tasks.amazonaws.com")))
+}
