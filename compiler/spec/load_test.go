@@ -109,10 +109,10 @@ tags: {team: platform}
 	if as := app.Service.Autoscaling; as == nil || as.Min != 3 || as.Max != 9 || as.TargetCPUPercent != 60 {
 		t.Errorf("autoscaling = %+v", as)
 	}
-	if diff := cmp.Diff([]model.KV{{"A", "1"}, {"B", "2"}}, app.Service.Environment); diff != "" {
+	if diff := cmp.Diff([]model.KV{{Key: "A", Value: "1"}, {Key: "B", Value: "2"}}, app.Service.Environment); diff != "" {
 		t.Error(diff)
 	}
-	if diff := cmp.Diff([]model.KV{{"bgc:app", "shop"}, {"team", "platform"}}, app.Tags); diff != "" {
+	if diff := cmp.Diff([]model.KV{{Key: "bgc:app", Value: "shop"}, {Key: "team", Value: "platform"}}, app.Tags); diff != "" {
 		t.Error(diff)
 	}
 	if diff := cmp.Diff([]string{"eu-central-1", "eu-west-1", "us-east-1"}, app.ArtifactRegions()); diff != "" {

@@ -21,8 +21,15 @@ is not.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s: valid (%d targets in %d waves)\n", args[0], len(app.Targets), len(app.Waves()))
+			fmt.Fprintf(e.stdout, "%s: valid (%s in %s)\n", args[0], plural(len(app.Targets), "target"), plural(len(app.Waves()), "wave"))
 			return nil
 		},
 	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

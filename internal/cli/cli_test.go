@@ -1,0 +1,168 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bgc-dev/bgc/internal/cli"
+	"github.com/bgc-dev/bgc/schema"
+)
+
+func TestInitWritesAValidStarter(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myapp")
+	if code, _, stderr := run("init", dir); code != 0 {
+		t.Fatalf("init: exit %d: %s", code, stderr)
+	}
+	app := filepath.Join(dir, "app.yaml")
+	if code, stdout, stderr := run("validate", app); code != 0 {
+		t.Fatalf("the starter does not validate: %s%s", stdout, stderr)
+	}
+	if code, _, stderr := run("init", dir); code != cli.ExitInvalid || !strings.Contains(stderr, "already exists") {
+		t.Errorf("second init: exit %d, stderr %q; want a refusal", code, stderr)
+	}
+	if code, _, _ := run("init", "--force", dir); code != 0 {
+		t.Errorf("init --force: exit %d", code)
+	}
+}
+
+func TestSchemaCommandPrintsTheEmbeddedSchema(t *testing.T) {
+	code, stdout, _ := run("schema")
+	if code != 0 || stdout != string(schema.JSON) {
+		t.Fatalf("exit %d; output differs from the embedded schema", code)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := os.ReadFile(filepath.Join("..", "..", "schema", "app.schema.json"))
+	if err != nil || string(onDisk) != stdout {
+		t.Fatalf("schema/app.schema.json differs from the embedded copy (%v)", err)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	if code, stdout, _ := run("version"); code != 0 || !strings.HasPrefix(stdout, "bgc ") {
+		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+	for _, cmd := range []string{"validate", "build", "plan", "schema", "init", "version", "completion"} {
+		code, stdout, _ := run(cmd, "--help")
+		if code != 0 || !strings.Contains(stdout, "Usage:") {
+			t.Errorf("%s --help: exit %d", cmd, code)
+		}
+		if cmd != "completion" && !strings.Contains(stdout, "Examples:") {
+			t.Errorf("%s --help has no example", cmd)
+		}
+	}
+	if code, stdout, _ := run("completion", "bash"); code != 0 || !strings.Contains(stdout, "bash completion") {
+		t.Errorf("completion bash: exit %d", code)
+	}
+	if code, _, stderr := run("frobnicate"); code != cli.ExitInvalid || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("unknown command: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := run("build", "app.yaml"); code != cli.ExitInvalid || !strings.Contains(stderr, "-o DIR") {
+		t.Errorf("build without -o: exit %d, %q", code, stderr)
+	}
+}
+
+const example = "../../examples/global-bluegreen/app.yaml"
+
+func TestBuildCheckAndStaleFiles(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run("build", example, "-o", out); code != 0 {
+		t.Fatalf("build: exit %d: %s", code, stderr)
+	}
+	if code, stdout, _ := run("build", "--check", "-o", out, example); code != 0 {
+		t.Fatalf("check right after build: exit %d: %s", code, stdout)
+	}
+	// A user's own file is never touched; a bgc-shaped leftover is extra.
+	mine := filepath.Join(out, "README.md")
+	os.WriteFile(mine, []byte("mine"), 0o644)
+	extra := filepath.Join(out, "gone", "us-west-2", "old.template.yaml")
+	os.MkdirAll(filepath.Dir(extra), 0o755)
+	os.WriteFile(extra, []byte("old"), 0o644)
+	stalePlan := filepath.Join(out, "plan.json")
+	os.WriteFile(stalePlan, []byte("{}"), 0o644)
+	code, stdout, _ := run("build", "--check", "-o", out, example)
+	if code != cli.ExitInternal {
+		t.Fatalf("check on a stale tree: exit %d, want 1", code)
+	}
+	for _, want := range []string{"extra: gone/us-west-2/old.template.yaml", "stale: plan.json"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("check output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, stderr := run("build", example, "-o", out); code != 0 {
+		t.Fatalf("rebuild: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "gone")); !os.IsNotExist(err) {
+		t.Errorf("stale file and its empty directories should be removed")
+	}
+	if data, _ := os.ReadFile(mine); string(data) != "mine" {
+		t.Errorf("build touched a file that is not its own")
+	}
+	if code, _, _ := run("build", "--check", "-o", out, example); code != 0 {
+		t.Errorf("check after rebuild: exit %d", code)
+	}
+}
+
+// TestFailedBuildLeavesDirAlone: an invalid input changes nothing, not even
+// files that would be removed by a successful build.
+func TestFailedBuildLeavesDirAlone(t *testing.T) {
+	out := t.TempDir()
+	leftover := filepath.Join(out, "a", "b", "x.template.yaml")
+	os.MkdirAll(filepath.Dir(leftover), 0o755)
+	os.WriteFile(leftover, []byte("keep"), 0o644)
+	bad := filepath.Join(t.TempDir(), "app.yaml")
+	os.WriteFile(bad, []byte("version: 1\nname: x\n"), 0o644)
+	if code, _, _ := run("build", bad, "-o", out); code != cli.ExitInvalid {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	if data, err := os.ReadFile(leftover); err != nil || string(data) != "keep" {
+		t.Errorf("a failed build changed the output directory")
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 1 {
+		t.Errorf("a failed build wrote files: %v", entries)
+	}
+}
+
+// TestBuildIsDeterministic: two builds give byte-identical trees.
+func TestBuildIsDeterministic(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	for _, dir := range []string{a, b} {
+		if code, _, stderr := run("build", example, "-o", dir); code != 0 {
+			t.Fatalf("build: %s", stderr)
+		}
+	}
+	if code, stdout, _ := run("build", "--check", "-o", b, example); code != 0 {
+		t.Fatalf("second build differs:\n%s", stdout)
+	}
+	_ = a
+}
+
+func TestPlanCommand(t *testing.T) {
+	code, stdout, stderr := run("plan", example)
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if !strings.HasPrefix(lines[0], "#") || len(lines) < 2 {
+		t.Fatalf("no table:\n%s", stdout)
+	}
+	if !strings.Contains(lines[1], "tools (111111111111)") || !strings.Contains(lines[1], "poc-key") {
+		t.Errorf("the primary key stack should come first:\n%s", stdout)
+	}
+	code, jsonOut, _ := run("plan", example, "--output", "json")
+	if code != 0 {
+		t.Fatalf("plan --output json: exit %d", code)
+	}
+	var p struct {
+		Stacks []struct{ ID string } `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(jsonOut), &p); err != nil || len(p.Stacks) != len(lines)-1 {
+		t.Errorf("json plan has %d stacks, table %d rows (%v)", len(p.Stacks), len(lines)-1, err)
+	}
+}
