@@ -1,0 +1,163 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/bgc-dev/bgc/compiler/plan"
+)
+
+// clientSource hands out CloudFormation clients per (account, region). The
+// real one assumes roles; unit tests use a fake.
+type clientSource interface {
+	// check proves access to every account the stacks name, before anything
+	// changes.
+	check(ctx context.Context, stacks []plan.Stack) error
+	// cfn returns the client for one account and region; check ran first.
+	cfn(account, region string) cfnAPI
+}
+
+// awsClients assumes one role per account and caches clients.
+type awsClients struct {
+	base  aws.Config
+	runID string
+
+	mu      sync.Mutex
+	creds   map[string]aws.CredentialsProvider // by account id
+	clients map[string]*cloudformation.Client  // by account/region
+}
+
+func newAWSClients(base aws.Config, runID string, maxBackoff time.Duration) *awsClients {
+	base.Retryer = newRetryer(maxBackoff)
+	return &awsClients{base: base, runID: runID, creds: map[string]aws.CredentialsProvider{}, clients: map[string]*cloudformation.Client{}}
+}
+
+// check calls sts:GetCallerIdentity as the caller and then, per account, as
+// the caller (when it is already in the account) or as the account's deploy
+// role, assumed with session name bgc-<run> and cached credentials that
+// refresh before they expire. It fails naming every role that could not be
+// assumed or that landed in the wrong account.
+func (c *awsClients) check(ctx context.Context, stacks []plan.Stack) error {
+	if len(stacks) == 0 {
+		return nil
+	}
+	stsCfg := c.base.Copy()
+	if stsCfg.Region == "" {
+		stsCfg.Region = stacks[0].Region
+	}
+	stsClient := sts.NewFromConfig(stsCfg)
+	me, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity): %w", err)
+	}
+	partition := "aws"
+	if a, err := arn.Parse(aws.ToString(me.Arn)); err == nil {
+		partition = a.Partition
+	}
+
+	roles := map[string]string{} // account -> role name
+	var accounts []string
+	for _, s := range stacks {
+		if _, seen := roles[s.Account]; !seen {
+			accounts = append(accounts, s.Account)
+			roles[s.Account] = s.DeployRole
+		} else if roles[s.Account] != s.DeployRole && s.DeployRole != "" {
+			return fmt.Errorf("account %s: stacks name different deploy roles (%s and %s)", s.Account, roles[s.Account], s.DeployRole)
+		}
+	}
+	sort.Strings(accounts)
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, acct := range accounts {
+		if acct == aws.ToString(me.Account) {
+			c.setCreds(acct, stsCfg.Credentials)
+			continue
+		}
+		role := roles[acct]
+		if role == "" {
+			mu.Lock()
+			errs = append(errs, fmt.Errorf("account %s: the caller (%s) is in account %s and the plan names no deploy role", acct, aws.ToString(me.Arn), aws.ToString(me.Account)))
+			mu.Unlock()
+			continue
+		}
+		roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, acct, role)
+		provider := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, roleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "bgc-" + c.runID
+			o.Duration = time.Hour
+		}), func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg := stsCfg.Copy()
+			cfg.Credentials = provider
+			id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("account %s: cannot assume role %s as %s: %w", acct, roleARN, aws.ToString(me.Arn), err))
+			case aws.ToString(id.Account) != acct:
+				errs = append(errs, fmt.Errorf("account %s: role %s resolved to account %s", acct, roleARN, aws.ToString(id.Account)))
+			default:
+				c.setCreds(acct, provider)
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errors.Join(errs...)
+}
+
+func (c *awsClients) setCreds(account string, p aws.CredentialsProvider) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.creds[account] = p
+}
+
+// config returns the configuration for one account and region.
+func (c *awsClients) config(account, region string) aws.Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg := c.base.Copy()
+	cfg.Region = region
+	if p, ok := c.creds[account]; ok {
+		cfg.Credentials = p
+	}
+	return cfg
+}
+
+func (c *awsClients) cfn(account, region string) cfnAPI {
+	key := account + "/" + region
+	cfg := c.config(account, region)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.clients[key]; ok {
+		return cl
+	}
+	cl := cloudformation.NewFromConfig(cfg)
+	c.clients[key] = cl
+	return cl
+}
+
+// accountLabel is "name (id)" for messages.
+func accountLabel(s plan.Stack) string {
+	if s.AccountName == "" {
+		return s.Account
+	}
+	return strings.TrimSpace(s.AccountName) + " (" + s.Account + ")"
+}

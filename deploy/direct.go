@@ -1,0 +1,68 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
+)
+
+// createDirect creates the stack with CreateStack and waits for it.
+func (r *stackRun) createDirect(ctx context.Context) error {
+	r.progress(phaseExecuting, "CreateStack")
+	r.prog.total(r.s.ID, countResources(r.body))
+	out, err := r.api.CreateStack(ctx, &cloudformation.CreateStackInput{
+		StackName:                   aws.String(r.s.StackName),
+		TemplateBody:                aws.String(r.body),
+		Parameters:                  r.params,
+		Capabilities:                capabilities(r.s),
+		Tags:                        r.tags,
+		EnableTerminationProtection: aws.Bool(r.s.Retain),
+		ClientRequestToken:          r.token("create"),
+	})
+	if err != nil {
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "AlreadyExistsException" {
+			return failf("create stack: %s; it did not exist a moment ago: another deploy may be running, or an earlier attempt of this call failed on the server after creating it (re-run to continue from the stack's state)", apiMessage(err))
+		}
+		return failf("create stack: %s", apiMessage(err))
+	}
+	id := aws.ToString(out.StackId)
+	r.res.StackARN = id
+	final, events, err := r.poll.waitStable(ctx, r.api, id, "", r.onEvent)
+	if err != nil {
+		return fmt.Errorf("waiting for create: %w", err)
+	}
+	return r.finishOperation(ctx, final, events, types.StackStatusCreateComplete, StatusCreated)
+}
+
+// updateDirect updates the stack with UpdateStack and waits for it.
+func (r *stackRun) updateDirect(ctx context.Context, st *types.Stack) error {
+	id := aws.ToString(st.StackId)
+	marker := r.poll.latestEventID(ctx, r.api, id)
+	r.progress(phaseExecuting, "UpdateStack")
+	r.prog.total(r.s.ID, 0)
+	_, err := r.api.UpdateStack(ctx, &cloudformation.UpdateStackInput{
+		StackName:          aws.String(id),
+		TemplateBody:       aws.String(r.body),
+		Parameters:         r.params,
+		Capabilities:       capabilities(r.s),
+		Tags:               r.tags,
+		ClientRequestToken: r.token("update"),
+	})
+	if err != nil {
+		if isNoChanges(apiMessage(err)) {
+			return r.noChanges(ctx, st, "CloudFormation reports no changes")
+		}
+		return failf("update stack: %s", apiMessage(err))
+	}
+	final, events, err := r.poll.waitStable(ctx, r.api, id, marker, r.onEvent)
+	if err != nil {
+		return fmt.Errorf("waiting for update: %w", err)
+	}
+	return r.finishOperation(ctx, final, events, types.StackStatusUpdateComplete, StatusUpdated)
+}

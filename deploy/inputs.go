@@ -1,0 +1,166 @@
+package deploy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/bgc-dev/bgc/compiler/plan"
+)
+
+// MaxTemplateBody is the largest template CloudFormation accepts inline as
+// TemplateBody. Larger ones need an S3 upload (TemplateURL), which the plan
+// has no bucket for yet, so Deploy refuses them before changing anything.
+const MaxTemplateBody = 51200
+
+// hashTag is the stack tag that records the inputs of the last deploy.
+const hashTag = "bgc:hash"
+
+// readTemplates reads every stack's template from fsys (paths are relative
+// to the plan's directory) and checks its size.
+func readTemplates(fsys fs.FS, stacks []plan.Stack) (map[string]string, error) {
+	bodies := make(map[string]string, len(stacks))
+	var errs []error
+	for _, s := range stacks {
+		name := path.Clean(strings.TrimPrefix(s.Template, "./"))
+		data, err := fs.ReadFile(fsys, name)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("stack %s: template: %w", s.ID, err))
+		case len(data) > MaxTemplateBody:
+			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d bytes inline and bgc does not upload templates to S3 yet", s.ID, s.Template, len(data), MaxTemplateBody))
+		default:
+			bodies[s.ID] = string(data)
+		}
+	}
+	return bodies, errors.Join(errs...)
+}
+
+// outputStore holds the outputs of finished stacks for later parameters.
+type outputStore struct {
+	mu sync.Mutex
+	m  map[string]map[string]string
+}
+
+func (o *outputStore) set(id string, outputs map[string]string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[string]map[string]string{}
+	}
+	o.m[id] = outputs
+}
+
+func (o *outputStore) get(id string) (map[string]string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v, ok := o.m[id]
+	return v, ok
+}
+
+// errUnknownInput is returned by resolveParams when a referenced output does
+// not exist; in a dry run this means the value is only known after deploy.
+var errUnknownInput = errors.New("unknown input")
+
+// resolveParams turns the plan's parameters into CloudFormation parameters,
+// sorted by key, reading bound values from the outputs of finished stacks.
+func resolveParams(s plan.Stack, outs *outputStore) ([]types.Parameter, error) {
+	keys := make([]string, 0, len(s.Parameters))
+	for k := range s.Parameters {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	params := make([]types.Parameter, 0, len(keys))
+	for _, k := range keys {
+		v := s.Parameters[k]
+		var val string
+		switch {
+		case v.Value != nil:
+			val = *v.Value
+		case v.From != nil:
+			o, _ := outs.get(v.From.Stack)
+			got, ok := o[v.From.Output]
+			if !ok {
+				return nil, fmt.Errorf("%w: parameter %s reads output %s of %s, which has no such output (it has: %s)", errUnknownInput, k, v.From.Output, v.From.Stack, strings.Join(sortedKeys(o), ", "))
+			}
+			val = got
+		default:
+			return nil, fmt.Errorf("parameter %s has neither value nor from", k)
+		}
+		params = append(params, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(val)})
+	}
+	return params, nil
+}
+
+// inputHash fingerprints everything bgc sends for a stack: template,
+// resolved parameters, tags and capabilities.
+func inputHash(body string, params []types.Parameter, s plan.Stack) string {
+	h := sha256.New()
+	write := func(parts ...string) {
+		for _, p := range parts {
+			fmt.Fprintf(h, "%d:%s", len(p), p)
+		}
+	}
+	write("template", body)
+	for _, p := range params {
+		write("param", aws.ToString(p.ParameterKey), aws.ToString(p.ParameterValue))
+	}
+	for _, k := range sortedKeys(s.Tags) {
+		write("tag", k, s.Tags[k])
+	}
+	caps := append([]string(nil), s.Capabilities...)
+	sort.Strings(caps)
+	write(append([]string{"caps"}, caps...)...)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// stackTags are the plan's tags plus the bgc:hash tag, sorted.
+func stackTags(s plan.Stack, hash string) []types.Tag {
+	tags := []types.Tag{}
+	for _, k := range sortedKeys(s.Tags) {
+		if k == hashTag {
+			continue
+		}
+		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(s.Tags[k])})
+	}
+	return append(tags, types.Tag{Key: aws.String(hashTag), Value: aws.String(hash)})
+}
+
+func capabilities(s plan.Stack) []types.Capability {
+	out := make([]types.Capability, 0, len(s.Capabilities))
+	for _, c := range s.Capabilities {
+		out = append(out, types.Capability(c))
+	}
+	return out
+}
+
+// countResources counts the resources of a JSON template (0 when the
+// template is not JSON); it sizes the progress column of new stacks.
+func countResources(body string) int {
+	var t struct {
+		Resources map[string]json.RawMessage `json:"Resources"`
+	}
+	if json.Unmarshal([]byte(body), &t) != nil {
+		return 0
+	}
+	return len(t.Resources)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

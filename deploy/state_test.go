@@ -1,0 +1,211 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/bgc-dev/bgc/compiler/plan"
+)
+
+// These tests use the fake CloudFormation (fake_test.go) for the states
+// moto_server cannot produce.
+
+const fakeTemplate = `{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}`
+
+// oneStack is a plan with the stack "a/us-east-1/app" and a dependent.
+func oneStack(retain bool) *plan.Plan {
+	p := &plan.Plan{Version: plan.FormatVersion, App: "t", Stacks: []plan.Stack{
+		{ID: "a/us-east-1/app", Account: "111111111111", Region: "us-east-1", StackName: "app", Template: "app.json", Retain: retain},
+		{ID: "a/us-east-1/next", Account: "111111111111", Region: "us-east-1", StackName: "next", Template: "next.json",
+			DependsOn: []string{"a/us-east-1/app"}, Parameters: map[string]plan.ParamValue{"N": plan.FromOutput("a/us-east-1/app", "Name")}},
+	}}
+	if err := p.Check(); err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func fakeOptions(mod func(*Options)) Options {
+	o := Options{Method: MethodDirect, Common: Common{
+		RunID: "unit", PollInterval: time.Millisecond, MaxPollInterval: 2 * time.Millisecond,
+		Now: func() time.Time { return time.Unix(1_700_000_000, 0) },
+	}}
+	if mod != nil {
+		mod(&o)
+	}
+	if err := o.normalize(); err != nil {
+		panic(err)
+	}
+	return o
+}
+
+func runFake(t *testing.T, f *fakeCFN, p *plan.Plan, opts Options) *Summary {
+	t.Helper()
+	bodies := map[string]string{}
+	for _, s := range p.Stacks {
+		bodies[s.ID] = fakeTemplate
+	}
+	sum, err := deploy(context.Background(), p, bodies, opts, fakeSource{f})
+	if sum == nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if (err == nil) != sum.OK {
+		t.Fatalf("error %v but summary OK=%v", err, sum.OK)
+	}
+	return sum
+}
+
+func failedCreateEvents(f *fakeCFN, name string) {
+	s := f.stacks[name]
+	f.event(s, "Key", "AWS::KMS::Key", types.ResourceStatusCreateFailed, "Access denied for kms:CreateKey")
+	f.event(s, "Bucket", "AWS::S3::Bucket", types.ResourceStatusCreateFailed, "Resource creation cancelled")
+	f.event(s, name, "AWS::CloudFormation::Stack", types.ResourceStatusRollbackComplete, "")
+}
+
+func TestRollbackComplete(t *testing.T) {
+	for name, c := range map[string]struct {
+		retain, replace bool
+		want            Status
+		reason          string
+		deletes         bool
+	}{
+		"refused without ReplaceFailed": {replace: false, want: StatusFailed, reason: "--replace-failed"},
+		"replaced with ReplaceFailed":   {replace: true, want: StatusCreated, deletes: true},
+		"never for Retain stacks":       {retain: true, replace: true, want: StatusFailed, reason: "never deletes"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake()
+			f.add("app", types.StackStatusRollbackComplete)
+			failedCreateEvents(f, "app")
+			sum := runFake(t, f, oneStack(c.retain), fakeOptions(func(o *Options) { o.ReplaceFailed = c.replace }))
+			r := sum.Stacks[0]
+			if r.Status != c.want || !strings.Contains(r.Reason, c.reason) {
+				t.Errorf("status %s, reason %q; want %s containing %q", r.Status, r.Reason, c.want, c.reason)
+			}
+			if got := slices.Contains(f.calls, "DeleteStack"); got != c.deletes {
+				t.Errorf("DeleteStack called=%v, want %v (calls %v)", got, c.deletes, f.calls)
+			}
+			if c.want == StatusFailed {
+				if len(r.Events) != 1 || r.Events[0].LogicalID != "Key" {
+					t.Errorf("root cause events %+v, want the Key failure only", r.Events)
+				}
+				if sum.Stacks[1].Status != StatusSkipped {
+					t.Errorf("dependent: %s, want skipped", sum.Stacks[1].Status)
+				}
+			} else if sum.Stacks[1].Status != StatusCreated {
+				t.Errorf("dependent: %s (%s), want created", sum.Stacks[1].Status, sum.Stacks[1].Reason)
+			}
+		})
+	}
+}
+
+func TestUpdateRollbackFailed(t *testing.T) {
+	f := newFake()
+	s := f.add("app", types.StackStatusUpdateRollbackFailed)
+	f.event(s, "Svc", "AWS::ECS::Service", types.ResourceStatusUpdateFailed, "Service did not stabilize")
+	var stderr bytes.Buffer
+	sum := runFake(t, f, oneStack(false), fakeOptions(func(o *Options) { o.Stderr = &stderr }))
+	r := sum.Stacks[0]
+	if r.Status != StatusFailed || !strings.Contains(r.Reason, "aws cloudformation continue-update-rollback --stack-name app --region us-east-1") {
+		t.Errorf("reason %q lacks the continue-update-rollback command", r.Reason)
+	}
+	if len(r.Events) != 1 || r.Events[0].Reason != "Service did not stabilize" {
+		t.Errorf("events %+v", r.Events)
+	}
+	if !strings.Contains(stderr.String(), "Service did not stabilize") {
+		t.Errorf("the failed event is not printed:\n%s", stderr.String())
+	}
+	if slices.Contains(f.calls, "UpdateStack") || slices.Contains(f.calls, "DeleteStack") {
+		t.Errorf("touched a stack in UPDATE_ROLLBACK_FAILED: %v", f.calls)
+	}
+}
+
+func TestWaitsForOperationInProgress(t *testing.T) {
+	f := newFake()
+	s := f.add("app", types.StackStatusUpdateComplete)
+	s.pending = []types.StackStatus{types.StackStatusUpdateInProgress, types.StackStatusUpdateInProgress, types.StackStatusUpdateInProgress}
+	sum := runFake(t, f, oneStack(false), fakeOptions(nil))
+	if r := sum.Stacks[0]; r.Status != StatusUpdated {
+		t.Fatalf("status %s (%s), want updated after waiting", r.Status, r.Reason)
+	}
+	first := slices.Index(f.calls, "UpdateStack")
+	if n := strings.Count(strings.Join(f.calls[:first], " "), "DescribeStacks"); n < 4 {
+		t.Errorf("updated after %d status reads; it should wait through 3 in-progress ones: %v", n, f.calls)
+	}
+}
+
+func TestThrottledPollingDoesNotFail(t *testing.T) {
+	f := newFake()
+	f.throttle = 7
+	sum := runFake(t, f, oneStack(false), fakeOptions(nil))
+	for _, r := range sum.Stacks {
+		if r.Status != StatusCreated {
+			t.Errorf("%s: %s (%s), want created despite throttling", r.ID, r.Status, r.Reason)
+		}
+	}
+	if f.throttle != 0 {
+		t.Errorf("throttling not exercised")
+	}
+}
+
+func TestFailedCreateReportsRootCause(t *testing.T) {
+	f := newFake()
+	f.createStatus = types.StackStatusRollbackComplete
+	f.createEvents = []types.StackEvent{
+		{LogicalResourceId: aws.String("Role"), ResourceType: aws.String("AWS::IAM::Role"), ResourceStatus: types.ResourceStatusCreateFailed, ResourceStatusReason: aws.String("Resource creation cancelled")},
+		{LogicalResourceId: aws.String("Key"), ResourceType: aws.String("AWS::KMS::Key"), ResourceStatus: types.ResourceStatusCreateFailed, ResourceStatusReason: aws.String("policy is invalid")},
+	}
+	var stdout bytes.Buffer
+	sum := runFake(t, f, oneStack(false), fakeOptions(func(o *Options) { o.Output, o.Stdout = OutputJSON, &stdout }))
+	r := sum.Stacks[0]
+	if r.Status != StatusFailed || !strings.Contains(r.Reason, "ROLLBACK_COMPLETE") {
+		t.Fatalf("status %s reason %q", r.Status, r.Reason)
+	}
+	if len(r.Events) != 1 || r.Events[0].Reason != "policy is invalid" {
+		t.Errorf("root causes %+v, want only the Key failure", r.Events)
+	}
+	if !strings.Contains(stdout.String(), `"type":"stack.failure"`) || !strings.Contains(stdout.String(), `"type":"summary"`) {
+		t.Errorf("NDJSON lacks the failure or the summary:\n%s", stdout.String())
+	}
+}
+
+func TestHashSkipsUnchangedStacks(t *testing.T) {
+	f := newFake()
+	p := oneStack(true)
+	first := runFake(t, f, p, fakeOptions(nil))
+	if !first.OK {
+		t.Fatalf("first run: %+v", first.Stacks)
+	}
+	f.calls = nil
+	second := runFake(t, f, p, fakeOptions(nil))
+	for _, r := range second.Stacks {
+		if r.Status != StatusNoChanges || r.Outputs["Name"] == "" {
+			t.Errorf("%s: %s outputs %v, want no-changes with outputs", r.ID, r.Status, r.Outputs)
+		}
+	}
+	for _, c := range f.calls {
+		if c != "DescribeStacks" {
+			t.Errorf("unchanged run called %s", c)
+		}
+	}
+	if !aws.ToBool(f.stacks["app"].st.EnableTerminationProtection) {
+		t.Error("Retain stack without termination protection")
+	}
+}
+
+func TestMissingOutputFailsStack(t *testing.T) {
+	f := newFake()
+	p := oneStack(false)
+	p.Stacks[1].Parameters["N"] = plan.FromOutput("a/us-east-1/app", "Missing")
+	sum := runFake(t, f, p, fakeOptions(nil))
+	if r := sum.Stacks[1]; r.Status != StatusFailed || !strings.Contains(r.Reason, "Missing") || !strings.Contains(r.Reason, "it has: Name") {
+		t.Errorf("missing output: %s %q", r.Status, r.Reason)
+	}
+}

@@ -1,0 +1,122 @@
+package deploy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is where a stack ended up in a run.
+type Status string
+
+// Final statuses of a stack.
+const (
+	StatusCreated   Status = "created"
+	StatusUpdated   Status = "updated"
+	StatusNoChanges Status = "no-changes"
+	// StatusPlanned is a dry run's result for a stack with a change set.
+	StatusPlanned Status = "planned"
+	// StatusUnknown is a dry run's result for a stack whose parameters read
+	// outputs that do not exist yet.
+	StatusUnknown Status = "unknown-inputs"
+	StatusFailed  Status = "failed"
+	StatusSkipped Status = "skipped"
+	StatusDeleted Status = "deleted"
+	// StatusRetained is a Retain stack (or one a Retain stack needs) that
+	// Destroy kept.
+	StatusRetained Status = "retained"
+	// StatusAbsent is a stack Destroy found nothing to delete for.
+	StatusAbsent Status = "absent"
+)
+
+// ok says the status is not a failure.
+func (s Status) ok() bool { return s != StatusFailed && s != StatusSkipped && s != "" }
+
+// Summary is the result of one Deploy or Destroy run.
+type Summary struct {
+	RunID string `json:"runId"`
+	// OK is false when any stack failed or was skipped.
+	OK bool `json:"ok"`
+	// Stacks are in plan order (Deploy) or reverse plan order (Destroy).
+	Stacks []StackResult `json:"stacks"`
+}
+
+// StackResult is one stack's outcome.
+type StackResult struct {
+	ID        string `json:"id"`
+	Account   string `json:"account"`
+	Region    string `json:"region"`
+	StackName string `json:"stackName"`
+	Status    Status `json:"status"`
+	// StackARN is the stack id CloudFormation reported, when known.
+	StackARN    string   `json:"stackArn,omitempty"`
+	ChangeSetID string   `json:"changeSetId,omitempty"`
+	Changes     []Change `json:"changes,omitempty"`
+	// Outputs are the stack's outputs after the run.
+	Outputs map[string]string `json:"outputs,omitempty"`
+	// Seconds is the time the stack took, from start to end.
+	Seconds float64 `json:"seconds"`
+	// Reason explains failed, skipped and unknown-inputs results.
+	Reason string `json:"reason,omitempty"`
+	// Warnings are problems that did not fail the stack.
+	Warnings []string `json:"warnings,omitempty"`
+	// Events are the earliest failed resource events of a failed stack.
+	Events []ResourceEvent `json:"events,omitempty"`
+}
+
+// Change is one resource change of a change set.
+type Change struct {
+	Action       string `json:"action"` // Add, Modify, Remove, Import, Dynamic
+	LogicalID    string `json:"logicalId"`
+	ResourceType string `json:"resourceType"`
+	PhysicalID   string `json:"physicalId,omitempty"`
+	// Replacement is True, False or Conditional for Modify.
+	Replacement string `json:"replacement,omitempty"`
+}
+
+// Risky says the change removes or may replace a resource.
+func (c Change) Risky() bool {
+	return c.Action == "Remove" || c.Replacement == "True" || c.Replacement == "Conditional"
+}
+
+// ResourceEvent is one CloudFormation stack event.
+type ResourceEvent struct {
+	Time         time.Time `json:"time"`
+	LogicalID    string    `json:"logicalId"`
+	ResourceType string    `json:"resourceType"`
+	Status       string    `json:"status"`
+	Reason       string    `json:"reason,omitempty"`
+}
+
+// Err returns nil when every stack succeeded, otherwise an error that counts
+// the failed and skipped stacks and names the first failure.
+func (s *Summary) Err() error {
+	var failed, skipped []StackResult
+	for _, r := range s.Stacks {
+		switch r.Status {
+		case StatusFailed:
+			failed = append(failed, r)
+		case StatusSkipped:
+			skipped = append(skipped, r)
+		}
+	}
+	if len(failed) == 0 && len(skipped) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d stacks failed, %d skipped", len(failed), len(s.Stacks), len(skipped))
+	if len(failed) > 0 {
+		fmt.Fprintf(&b, "; first: %s: %s", failed[0].ID, failed[0].Reason)
+	} else {
+		fmt.Fprintf(&b, "; first: %s: %s", skipped[0].ID, skipped[0].Reason)
+	}
+	return &RunError{Msg: b.String(), Summary: s}
+}
+
+// RunError is returned when a run finished with failed or skipped stacks.
+type RunError struct {
+	Msg     string
+	Summary *Summary
+}
+
+func (e *RunError) Error() string { return e.Msg }
