@@ -16,9 +16,7 @@ import (
 func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, existing *types.Stack) error {
 	name := "bgc-" + r.opts.RunID
 	if existing != nil {
-		// A change set of the same name is left from an interrupted run with
-		// this run id; its inputs may be stale.
-		_, _ = r.api.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{StackName: existing.StackId, ChangeSetName: aws.String(name)})
+		r.deleteStaleChangeSet(ctx, existing, name)
 	}
 	r.progress(phaseChangeSet, fmt.Sprintf("creating %s change set", typ))
 	created, err := r.api.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{
@@ -33,6 +31,11 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 		ClientToken:   r.token("changeset"),
 	})
 	if err != nil {
+		// "Nothing to change" normally arrives as a FAILED change set (below),
+		// but some endpoints refuse the CreateChangeSet call itself with it.
+		if typ == types.ChangeSetTypeUpdate && existing != nil && isNoChanges(apiMessage(err)) {
+			return r.noChanges(ctx, existing, "CloudFormation reports no changes")
+		}
 		return fmt.Errorf("create change set: %w", err)
 	}
 	csID, stackID := aws.ToString(created.Id), aws.ToString(created.StackId)
@@ -180,6 +183,25 @@ func (r *stackRun) changes(ctx context.Context, csID string) ([]Change, error) {
 		}
 		if token = out.NextToken; token == nil {
 			return all, nil
+		}
+	}
+}
+
+// deleteStaleChangeSet removes a change set of this run's name left on the
+// stack by an interrupted run with the same run id (its inputs may be
+// stale). It deletes by ARN what ListChangeSets shows on this very stack,
+// never by bare name.
+func (r *stackRun) deleteStaleChangeSet(ctx context.Context, existing *types.Stack, name string) {
+	p := cloudformation.NewListChangeSetsPaginator(r.api, &cloudformation.ListChangeSetsInput{StackName: existing.StackId})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return // nothing to clean up is the common case; CreateChangeSet reports real problems
+		}
+		for _, cs := range page.Summaries {
+			if aws.ToString(cs.ChangeSetName) == name {
+				_, _ = r.api.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: cs.ChangeSetId})
+			}
 		}
 	}
 }

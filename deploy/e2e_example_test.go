@@ -2,12 +2,9 @@ package deploy_test
 
 import (
 	"context"
-	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -17,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
@@ -44,7 +39,7 @@ func TestExampleGlobalBlueGreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	startMoto(t)
-	files := motoCompat(t, os.DirFS(exampleOut), p)
+	files := os.DirFS(exampleOut)
 
 	opts := testOptions(t, deploy.MethodDirect)
 	opts.Yes = true
@@ -121,50 +116,4 @@ func verifyResources(t *testing.T, s plan.Stack, seen map[string]int) {
 		}
 		seen[typ]++
 	}
-}
-
-// motoCompat rewrites the example's templates for moto, in the test only:
-// moto skips AWS::KMS::ReplicaKey silently, and an alias whose target key
-// does not exist in its region makes CreateStack fail with HTTP 500. A
-// replica key becomes a plain key and its aliases point at it. Templates
-// are re-encoded as JSON, which CloudFormation takes as well.
-func motoCompat(t *testing.T, files fs.FS, p *plan.Plan) fstest.MapFS {
-	t.Helper()
-	out := fstest.MapFS{}
-	for _, s := range p.Stacks {
-		data, err := fs.ReadFile(files, s.Template)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tpl map[string]any
-		if err := yaml.Unmarshal(data, &tpl); err != nil {
-			t.Fatalf("%s: %v", s.Template, err)
-		}
-		resources, _ := tpl["Resources"].(map[string]any)
-		replica := ""
-		for name, r := range resources {
-			res, _ := r.(map[string]any)
-			if res["Type"] == "AWS::KMS::ReplicaKey" {
-				res["Type"] = "AWS::KMS::Key"
-				if props, ok := res["Properties"].(map[string]any); ok {
-					delete(props, "PrimaryKeyArn")
-				}
-				replica = name
-			}
-		}
-		if replica != "" {
-			for _, r := range resources {
-				res, _ := r.(map[string]any)
-				if props, ok := res["Properties"].(map[string]any); ok && res["Type"] == "AWS::KMS::Alias" {
-					props["TargetKeyId"] = map[string]any{"Ref": replica}
-				}
-			}
-		}
-		body, err := json.Marshal(tpl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[s.Template] = &fstest.MapFile{Data: body}
-	}
-	return out
 }

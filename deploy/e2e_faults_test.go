@@ -7,7 +7,7 @@ import (
 
 	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
-	"github.com/bgc-dev/bgc/deploy/internal/mototest"
+	"github.com/bgc-dev/bgc/internal/mototest"
 )
 
 // TestFaultyNetwork deploys the wired plan through a proxy that throttles

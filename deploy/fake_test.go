@@ -189,6 +189,10 @@ func (f *fakeCFN) DeleteChangeSet(context.Context, *cloudformation.DeleteChangeS
 	return nil, fmt.Errorf("fake: change sets are tested against moto")
 }
 
+func (f *fakeCFN) ListChangeSets(context.Context, *cloudformation.ListChangeSetsInput, ...func(*cloudformation.Options)) (*cloudformation.ListChangeSetsOutput, error) {
+	return nil, fmt.Errorf("fake: change sets are tested against moto")
+}
+
 // fakeSource serves one fake for every account and region.
 type fakeSource struct{ cfnFake *fakeCFN }
 

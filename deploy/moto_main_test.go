@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/bgc-dev/bgc/deploy/internal/mototest"
+	"github.com/bgc-dev/bgc/internal/mototest"
 )
 
 // The end-to-end tests talk the real AWS wire protocol to one moto_server
