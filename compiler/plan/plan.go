@@ -37,7 +37,8 @@ type Stack struct {
 	Capabilities []string              `json:"capabilities,omitempty"`
 	Tags         map[string]string     `json:"tags,omitempty"`
 	DependsOn    []string              `json:"dependsOn,omitempty"`
-	// Retain marks stacks that hold the key or artifact buckets: the deployer
+	// Retain marks stacks that hold state (the key, artifact buckets, ECR and
+	// CodeCommit repositories, all DeletionPolicy Retain): the deployer
 	// turns on termination protection, never deletes them to recover from a
 	// failed create, and `bgc destroy` keeps them unless asked otherwise.
 	Retain bool `json:"retain,omitempty"`

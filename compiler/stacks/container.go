@@ -24,6 +24,12 @@ func logOptions(app *model.App, t model.Target) map[string]string {
 	}
 }
 
+// The size of the bootstrap task definition (see serviceStack).
+const (
+	bootstrapCPU    = "256"
+	bootstrapMemory = "512"
+)
+
 // bootstrapContainer is the container of the CloudFormation task
 // definition: the bootstrap image with the service's port and logging but
 // without the release's environment and secrets. CloudFormation cannot

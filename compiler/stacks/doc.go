@@ -10,12 +10,12 @@
 //	tools/<other>/key          AWS::KMS::ReplicaKey + alias, per region  retain
 //	tools/<region>/artifacts   artifact bucket + policy, per region      retain
 //	<acct>/<region>/network    VPC, subnets, NAT, routes
-//	<acct>/<region>/registry   ECR repository
+//	<acct>/<region>/registry   ECR repository                            retain
 //	<acct>/<region>/service    ALB, target groups, listeners, SGs, cluster,
 //	                           roles, log group, task definition, service
 //	<acct>/<region>/delivery   CodeDeploy app/group, alarms, CodeDeploy role,
 //	                           the pipeline's cross-account deploy role
-//	tools/<tools>/source       CodeCommit repository (+ pull-request Lambda)
+//	tools/<tools>/source       CodeCommit repository (+ PR Lambda)       retain
 //	tools/<tools>/build        CodeBuild project, build role, log group
 //	tools/<tools>/pipeline     CodePipeline V2, its role, start rule + role
 //
@@ -25,9 +25,9 @@
 // skips, and policies that name principals of later stacks grant to the
 // account root restricted by aws:PrincipalArn, which needs no second pass.
 //
-// On moto (the deployer's test backend) every stack creates except the
-// replica key stacks: moto skips AWS::KMS::ReplicaKey, so their alias has
-// no target there.
+// Stacks marked retain hold state (keys, buckets, images, code): the
+// deployer gives them termination protection, never deletes them to recover
+// from a failed create, and destroy keeps them unless asked.
 //
 // Generate is pure and deterministic: no I/O, clock or randomness.
 package stacks

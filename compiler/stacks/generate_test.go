@@ -92,7 +92,7 @@ func TestPlan(t *testing.T) {
 					}
 				}
 				kind := s.ID[strings.LastIndex(s.ID, "/")+1:]
-				if want := kind == "key" || kind == "artifacts"; s.Retain != want {
+				if want := kind == "key" || kind == "artifacts" || kind == "registry" || kind == "source"; s.Retain != want {
 					t.Errorf("%s: retain = %v", s.ID, s.Retain)
 				}
 				if s.Tags["bgc:app"] != app.Name {

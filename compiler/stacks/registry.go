@@ -48,5 +48,10 @@ func registryStack(app *model.App, t model.Target) (*stack, error) {
 		AWSCloudFormationUpdateReplacePolicy: retainOnReplace,
 	})
 	tpl.Output("RepositoryArn", "ECR repository ARN", cfn.GetAtt("Repository", "Arn"))
-	return workloadStack(app, t, kindRegistry, tpl), nil
+	st := workloadStack(app, t, kindRegistry, tpl)
+	// The repository holds every released image and keeps its name after
+	// the stack is gone (DeletionPolicy Retain): the deployer protects the
+	// stack and destroy keeps it, so a later deploy never collides with it.
+	st.retain = true
+	return st, nil
 }

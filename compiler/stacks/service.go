@@ -145,10 +145,16 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		AWSCloudFormationUpdateReplacePolicy: deleteOnReplace,
 	})
 	addTaskRoles(app, t, tpl)
+	// The bootstrap task definition only has to serve the health check until
+	// the first release, and CloudFormation can never change it later (a
+	// CODE_DEPLOY service refuses task definition updates). So it uses the
+	// smallest Fargate size, not service.cpu/memory: resizing the service
+	// then flows through taskdef.json and the pipeline instead of breaking
+	// the next stack update.
 	tpl.Add("TaskDefinition", &ecs.TaskDefinition{
 		Family:                     str(app.TaskFamily()),
-		Cpu:                        str(fmt.Sprint(svc.CPU)),
-		Memory:                     str(fmt.Sprint(svc.Memory)),
+		Cpu:                        str(bootstrapCPU),
+		Memory:                     str(bootstrapMemory),
 		NetworkMode:                str("awsvpc"),
 		RequiresCompatibilities:    []string{"FARGATE"},
 		ExecutionRoleArn:           str(cfn.GetAtt("ExecutionRole", "Arn")),
@@ -158,10 +164,14 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		AWSCloudFormationDependsOn: []string{"LogGroup"},
 	})
 	tpl.Add("Service", &ecs.Service{
-		ServiceName:                   str(app.ECSServiceName()),
-		Cluster:                       str(cfn.Ref("Cluster")),
-		TaskDefinition:                str(cfn.Ref("TaskDefinition")),
-		DesiredCount:                  num(svc.DesiredCount),
+		ServiceName:    str(app.ECSServiceName()),
+		Cluster:        str(cfn.Ref("Cluster")),
+		TaskDefinition: str(cfn.Ref("TaskDefinition")),
+		// No DesiredCount: CloudFormation sends every property of a service
+		// on any update, and ECS refuses that for CODE_DEPLOY services, so
+		// the count is owned by ScalableTarget below instead (min = max =
+		// desiredCount without autoscaling), which Application Auto Scaling
+		// applies to the running service.
 		LaunchType:                    str("FARGATE"),
 		PlatformVersion:               str("LATEST"),
 		DeploymentController:          &ecs.Service_DeploymentController{Type: str("CODE_DEPLOY")},
@@ -178,15 +188,19 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		// The target group must be attached to a listener before the service uses it.
 		AWSCloudFormationDependsOn: []string{"ProductionListener", "TestListener"},
 	})
+	minTasks, maxTasks := svc.DesiredCount, svc.DesiredCount
 	if a := svc.Autoscaling; a != nil {
-		tpl.Add("ScalableTarget", &applicationautoscaling.ScalableTarget{
-			ServiceNamespace:           "ecs",
-			ScalableDimension:          "ecs:service:DesiredCount",
-			ResourceId:                 "service/" + app.ClusterName() + "/" + app.ECSServiceName(),
-			MinCapacity:                a.Min,
-			MaxCapacity:                a.Max,
-			AWSCloudFormationDependsOn: []string{"Service"},
-		})
+		minTasks, maxTasks = a.Min, a.Max
+	}
+	tpl.Add("ScalableTarget", &applicationautoscaling.ScalableTarget{
+		ServiceNamespace:           "ecs",
+		ScalableDimension:          "ecs:service:DesiredCount",
+		ResourceId:                 "service/" + app.ClusterName() + "/" + app.ECSServiceName(),
+		MinCapacity:                minTasks,
+		MaxCapacity:                maxTasks,
+		AWSCloudFormationDependsOn: []string{"Service"},
+	})
+	if a := svc.Autoscaling; a != nil {
 		tpl.Add("CpuScalingPolicy", &applicationautoscaling.ScalingPolicy{
 			PolicyName:      app.ECSServiceName() + "-cpu",
 			PolicyType:      "TargetTrackingScaling",

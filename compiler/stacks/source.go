@@ -43,6 +43,8 @@ func branchChange(app *model.App, branch string) map[string]any {
 func sourceStack(app *model.App) *stack {
 	tpl := cfn.New(fmt.Sprintf("bgc %s source repository %s.", app.Name, app.Source.Repository))
 	st := toolsStack(app, app.Tools.Region, kindSource, tpl)
+	// The repository holds the code; see registryStack for why it is retained.
+	st.retain = true
 	tpl.Add("Repository", &codecommit.Repository{
 		RepositoryName:                       app.Source.Repository,
 		RepositoryDescription:                str("bgc " + app.Name + " service source and compiled delivery files"),
