@@ -34,8 +34,12 @@ func deliveryStack(app *model.App, t model.Target, service, key string) *stack {
 
 	tpl.Add("Application", &codedeploy.Application{ApplicationName: str(app.CodeDeployApplication()), ComputePlatform: str("ECS"), Tags: tg})
 	codeDeployRole := namedRole(app, app.CodeDeployRoleName(t.Region), serviceTrust("codedeploy.amazonaws.com"))
-	// AWS's documented policy for ECS blue/green (not a *FullAccess policy).
+	// AWS's documented service-role policy for ECS blue/green. Its actions
+	// are the ones CodeDeploy needs, on "*" because the task sets and
+	// listener rules it creates and modifies are named by CodeDeploy at run
+	// time; only CodeDeploy can assume the role, for this account.
 	codeDeployRole.ManagedPolicyArns = []string{cfn.Sub(cfn.Partition + ":iam::aws:policy/AWSCodeDeployRoleForECS")}
+	codeDeployRole.AWSCloudFormationMetadata = justify("AWSCodeDeployRoleForECS grants the ECS task-set, listener and alarm actions CodeDeploy runs on resources it names at deploy time; the role trusts only codedeploy.amazonaws.com from this account.")
 	tpl.Add("CodeDeployRole", codeDeployRole)
 
 	group := &codedeploy.DeploymentGroup{
