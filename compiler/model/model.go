@@ -3,6 +3,8 @@
 // this package; they never see the user's spec or its positions.
 package model
 
+import "strings"
+
 // App is one resolved app.yaml.
 type App struct {
 	// Name prefixes every generated name (lowercase, DNS-safe).
@@ -91,6 +93,12 @@ type Target struct {
 
 // ID is "<account>/<region>", the target's directory in the output.
 func (t Target) ID() string { return t.Account + "/" + t.Region }
+
+// Expand fills the {account} and {region} placeholders of a per-target
+// value, such as a secret ARN that exists once in every target account.
+func (t Target) Expand(s string) string {
+	return strings.NewReplacer("{account}", t.AccountID, "{region}", t.Region).Replace(s)
+}
 
 // HealthCheck is the target-group health check of the service.
 type HealthCheck struct {

@@ -236,6 +236,16 @@ func (c *checker) checkService() {
 		if _, dup := s.Environment[k]; dup {
 			c.atKey(path("service", "secrets", k), fmt.Sprintf("%s is also set in service.environment", k), "a variable comes either from environment or from secrets")
 		}
+		// The execution role reads the secret with its own account's
+		// permissions; a secret in another account would also need a
+		// resource policy and key grants bgc does not create.
+		for _, t := range c.app.Targets {
+			if acct := arnField(t.Expand(s.Secrets[k]), 4); acct != t.AccountID {
+				c.at(path("service", "secrets", k), fmt.Sprintf("the secret is in account %s, but target %s runs in account %s and could not read it", acct, t.ID(), t.AccountID),
+					"keep a copy in every target account and write the ARN with {account} (and {region}), e.g. arn:aws:ssm:{region}:{account}:parameter/app/db")
+				break
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/awslabs/goformation/v7/cloudformation/ecs"
@@ -58,21 +59,30 @@ func container(app *model.App, t model.Target, image string) ecs.TaskDefinition_
 		c.Environment = append(c.Environment, ecs.TaskDefinition_KeyValuePair{Name: str(kv.Key), Value: str(kv.Value)})
 	}
 	for _, kv := range app.Service.Secrets {
-		c.Secrets = append(c.Secrets, ecs.TaskDefinition_Secret{Name: kv.Key, ValueFrom: kv.Value})
+		c.Secrets = append(c.Secrets, ecs.TaskDefinition_Secret{Name: kv.Key, ValueFrom: t.Expand(kv.Value)})
 	}
 	return c
 }
 
+// secretSuffix is the random suffix Secrets Manager appends to a secret's
+// name in its full ARN.
+var secretSuffix = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+
 // secretResource is the IAM resource of a secret reference: a Secrets
 // Manager valueFrom may carry ":json-key:version-stage:version-id" after
-// the secret ARN, which IAM does not match.
-func secretResource(valueFrom string) (service, arn string) {
+// the secret ARN, which IAM does not match, and may name the secret without
+// the random suffix of its full ARN, which IAM matches only with "-??????".
+func secretResource(valueFrom string) (service string, arns []string) {
 	parts := strings.Split(valueFrom, ":")
 	if len(parts) >= 7 && parts[2] == "secretsmanager" {
-		return "secretsmanager", strings.Join(parts[:7], ":")
+		arn := strings.Join(parts[:7], ":")
+		if secretSuffix.MatchString(parts[6]) {
+			return "secretsmanager", []string{arn}
+		}
+		return "secretsmanager", []string{arn + "-??????"}
 	}
 	if len(parts) >= 3 {
-		return parts[2], valueFrom
+		return parts[2], []string{valueFrom}
 	}
-	return "", valueFrom
+	return "", []string{valueFrom}
 }

@@ -18,12 +18,14 @@ func addTaskRoles(app *model.App, t model.Target, tpl *cfn.Template) {
 	}
 	var secrets, params []string
 	for _, kv := range app.Service.Secrets {
-		service, arn := secretResource(kv.Value)
-		switch service {
-		case "secretsmanager":
-			secrets = append(secrets, partitionARN(arn))
-		case "ssm":
-			params = append(params, partitionARN(arn))
+		service, arns := secretResource(t.Expand(kv.Value))
+		for _, arn := range arns {
+			switch service {
+			case "secretsmanager":
+				secrets = append(secrets, partitionARN(arn))
+			case "ssm":
+				params = append(params, partitionARN(arn))
+			}
 		}
 	}
 	if len(secrets) > 0 {
