@@ -249,7 +249,19 @@ func (c *checker) checkService() {
 	}
 }
 
+// twoAZRegions are regions where accounts are given only two Availability
+// Zones, so a VPC over three cannot be built there.
+var twoAZRegions = map[string]bool{"us-west-1": true}
+
 func (c *checker) checkNetworks() {
+	for i, a := range c.f.Accounts {
+		net := resolveNetwork(c.f.Network, a.Network)
+		for k, r := range a.Regions {
+			if net.AZs > 2 && twoAZRegions[r] {
+				c.at(path("accounts", i, "regions", k), fmt.Sprintf("%s offers most accounts only two Availability Zones, but the network asks for %d", r, net.AZs), "set network.azs to 2 for this account")
+			}
+		}
+	}
 	check := func(n *Network, at []string, resolved model.Network) {
 		if n == nil || n.CIDR == nil {
 			return
