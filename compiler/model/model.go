@@ -171,3 +171,14 @@ func (a *App) ArtifactRegions() []string {
 	sortStrings(out)
 	return out
 }
+
+// Partition is the AWS partition of a region (aws, aws-cn, aws-us-gov).
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}

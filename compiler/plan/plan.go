@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -125,7 +126,7 @@ func (p *Plan) Check() error {
 				if _, ok := index[v.From.Stack]; !ok {
 					return fmt.Errorf("plan.json: stack %q parameter %q reads an output of %q, which is not an earlier stack", s.ID, k, v.From.Stack)
 				}
-				if !contains(s.DependsOn, v.From.Stack) {
+				if !slices.Contains(s.DependsOn, v.From.Stack) {
 					return fmt.Errorf("plan.json: stack %q parameter %q reads %q but does not depend on it", s.ID, k, v.From.Stack)
 				}
 			}
@@ -133,13 +134,4 @@ func (p *Plan) Check() error {
 		index[s.ID] = i
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

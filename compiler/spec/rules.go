@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -139,16 +140,7 @@ func (c *checker) checkWaves() {
 	}
 }
 
-// partition returns the AWS partition of a region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
+func partition(region string) string { return model.Partition(region) }
 
 func (c *checker) checkPartition() {
 	want := partition(c.f.Tools.Region)
@@ -173,7 +165,7 @@ func (c *checker) checkKey() {
 		c.at(path("key", "alias"), "aliases starting with aws/ are reserved for AWS managed keys", "")
 	}
 	if r := c.f.Key.PrimaryRegion; r != nil {
-		if !containsString(c.app.ArtifactRegions(), *r) {
+		if !slices.Contains(c.app.ArtifactRegions(), *r) {
 			c.at(path("key", "primaryRegion"), fmt.Sprintf("%s is not a region the pipeline uses", *r), "use tools.region or a region of a workload account: "+strings.Join(c.app.ArtifactRegions(), ", "))
 		}
 	}
@@ -295,15 +287,6 @@ func (c *checker) checkDeployment() {
 			c.at(path("deployment", "testListener", "cidr"), err.Error(), "")
 		}
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // arnField returns the i-th colon-separated field of an ARN.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -158,7 +159,7 @@ func (t *tree) describe(file string, raw any, e *jsonschema.ValidationError) Dia
 		want := strings.Join(k.Want, " or ")
 		msg := fmt.Sprintf("must be %s, not %s", article(want), got)
 		hint := ""
-		if contains(k.Want, "string") && (k.Got == "integer" || k.Got == "number") {
+		if slices.Contains(k.Want, "string") && (k.Got == "integer" || k.Got == "number") {
 			if m := annot("x-message"); m != "" {
 				msg = m
 			}
@@ -300,15 +301,6 @@ func ratString(r *big.Rat) string {
 		return r.Num().String()
 	}
 	return r.FloatString(3)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // closestEnum suggests the enum value nearest to a misspelt string.

@@ -4,22 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/bgc-dev/bgc/compiler/model"
 )
 
 // partitionOf is the ARN partition of a region; taskdef.json is plain JSON
 // read by the deploy action, so its ARNs cannot use ${AWS::Partition}.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
+func partitionOf(region string) string { return model.Partition(region) }
 
 // taskdefJSON is the RegisterTaskDefinition input of one target, with
 // "image": "<IMAGE1_NAME>" for the build to replace. It shares the

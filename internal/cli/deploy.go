@@ -109,6 +109,21 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
+// runResult turns a deploy or destroy outcome into an exit status: the
+// summary already said what failed, so only other errors are printed.
+func runResult(verb string, sum *deploy.Summary, err error) error {
+	var runErr *deploy.RunError
+	switch {
+	case errors.As(err, &runErr):
+		return silent(ExitInternal)
+	case err != nil:
+		return fail(ExitInternal, "%s: %v", verb, err)
+	case sum != nil && !sum.OK:
+		return silent(ExitInternal)
+	}
+	return nil
+}
+
 func newDeployCmds(e *env) []*cobra.Command {
 	var f commonFlags
 	var method string
@@ -152,17 +167,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input.`,
 				ReplaceFailed: replaceFailed,
 				Force:         force,
 			})
-			var runErr *deploy.RunError
-			if errors.As(err, &runErr) {
-				return silent(ExitInternal) // the summary says what failed
-			}
-			if err != nil {
-				return fail(ExitInternal, "deploy: %v", err)
-			}
-			if sum != nil && !sum.OK {
-				return silent(ExitInternal)
-			}
-			return nil
+			return runResult("deploy", sum, err)
 		},
 	}
 	f.register(deployCmd)
@@ -192,17 +197,7 @@ their stacks.`,
 			ctx, cancel := signalContext()
 			defer cancel()
 			sum, err := deploy.Destroy(ctx, p, deploy.DestroyOptions{Common: e.common(&df), IncludeRetained: includeRetained})
-			var runErr *deploy.RunError
-			if errors.As(err, &runErr) {
-				return silent(ExitInternal) // the summary says what failed
-			}
-			if err != nil {
-				return fail(ExitInternal, "destroy: %v", err)
-			}
-			if sum != nil && !sum.OK {
-				return silent(ExitInternal)
-			}
-			return nil
+			return runResult("destroy", sum, err)
 		},
 	}
 	df.register(destroyCmd)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bgc-dev/bgc/compiler"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/compiler/spec"
 )
 
 // osFile maps a user path onto an fs.FS rooted at its directory, so the
@@ -23,26 +24,25 @@ func osFile(path string) (fsysRoot, name string) {
 func (e *env) load(path string) (*model.App, error) {
 	dir, name := osFile(path)
 	app, ds, err := compiler.Load(os.DirFS(dir), name, path)
-	if err != nil {
-		return nil, fail(ExitInternal, "internal error: %v", err)
-	}
-	if len(ds) > 0 {
-		fmt.Fprint(e.stderr, ds.Error())
-		return nil, silent(ExitInvalid)
-	}
-	return app, nil
+	return app, e.report(ds, err)
 }
 
 // compile validates and generates, printing diagnostics.
 func (e *env) compile(path string, opts compiler.Options) (*compiler.Output, error) {
 	dir, name := osFile(path)
 	out, ds, err := compiler.Compile(os.DirFS(dir), name, path, opts)
+	return out, e.report(ds, err)
+}
+
+// report prints diagnostics and maps them, or an internal error, to an exit
+// status.
+func (e *env) report(ds spec.Diagnostics, err error) error {
 	if err != nil {
-		return nil, fail(ExitInternal, "internal error: %v", err)
+		return fail(ExitInternal, "internal error: %v", err)
 	}
 	if len(ds) > 0 {
 		fmt.Fprint(e.stderr, ds.Error())
-		return nil, silent(ExitInvalid)
+		return silent(ExitInvalid)
 	}
-	return out, nil
+	return nil
 }
