@@ -166,3 +166,39 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("json plan has %d stacks, table %d rows (%v)", len(p.Stacks), len(lines)-1, err)
 	}
 }
+
+// TestBuildJSONFormat: --format json writes every template as JSON, the
+// plan names them, and switching formats removes the other format's files.
+func TestBuildJSONFormat(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run("build", example, "-o", out); code != 0 {
+		t.Fatalf("yaml build: %s", stderr)
+	}
+	if code, _, stderr := run("build", "--format", "json", example, "-o", out); code != 0 {
+		t.Fatalf("json build: %s", stderr)
+	}
+	var p struct {
+		Stacks []struct{ Template string } `json:"stacks"`
+	}
+	data, _ := os.ReadFile(filepath.Join(out, "plan.json"))
+	if err := json.Unmarshal(data, &p); err != nil || len(p.Stacks) == 0 {
+		t.Fatalf("plan.json: %v", err)
+	}
+	for _, s := range p.Stacks {
+		body, err := os.ReadFile(filepath.Join(out, s.Template))
+		var v map[string]any
+		if err != nil || !strings.HasSuffix(s.Template, ".template.json") || json.Unmarshal(body, &v) != nil || v["Resources"] == nil {
+			t.Errorf("%s is not a JSON template (%v)", s.Template, err)
+		}
+	}
+	yamls, _ := filepath.Glob(filepath.Join(out, "*", "*", "*.template.yaml"))
+	if len(yamls) > 0 {
+		t.Errorf("switching to json left %d yaml templates behind", len(yamls))
+	}
+	if code, stdout, _ := run("build", "--check", "--format", "json", "-o", out, example); code != 0 {
+		t.Errorf("check: %s", stdout)
+	}
+	if code, _, stderr := run("build", "--format", "xml", example, "-o", out); code != cli.ExitInvalid || !strings.Contains(stderr, "--format") {
+		t.Errorf("--format xml: exit %d, %q", code, stderr)
+	}
+}
