@@ -18,12 +18,17 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	if existing != nil {
 		r.deleteStaleChangeSet(ctx, existing, name)
 	}
+	body, url, err := r.templateArgs(ctx)
+	if err != nil {
+		return err
+	}
 	r.progress(phaseChangeSet, fmt.Sprintf("creating %s change set", typ))
 	created, err := r.api.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{
 		StackName:     aws.String(r.s.StackName),
 		ChangeSetName: aws.String(name),
 		ChangeSetType: typ,
-		TemplateBody:  aws.String(r.body),
+		TemplateBody:  body,
+		TemplateURL:   url,
 		Parameters:    r.params,
 		Capabilities:  capabilities(r.s),
 		Tags:          r.tags,

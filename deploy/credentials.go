@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/bgc-dev/bgc/compiler/plan"
@@ -26,6 +27,8 @@ type clientSource interface {
 	check(ctx context.Context, stacks []plan.Stack) error
 	// cfn returns the client for one account and region; check ran first.
 	cfn(account, region string) cfnAPI
+	// s3 returns the S3 client for one account and region (template staging).
+	s3(account, region string) s3API
 }
 
 // awsClients assumes one role per account and caches clients.
@@ -152,6 +155,15 @@ func (c *awsClients) cfn(account, region string) cfnAPI {
 	cl := cloudformation.NewFromConfig(cfg)
 	c.clients[key] = cl
 	return cl
+}
+
+func (c *awsClients) s3(account, region string) s3API {
+	cfg := c.config(account, region)
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// Endpoint overrides (a local emulator) rarely resolve
+		// <bucket>.<host>; path-style requests work everywhere.
+		o.UsePathStyle = cfg.BaseEndpoint != nil
+	})
 }
 
 // accountLabel is "name (id)" for messages.

@@ -13,11 +13,16 @@ import (
 
 // createDirect creates the stack with CreateStack and waits for it.
 func (r *stackRun) createDirect(ctx context.Context) error {
+	body, url, err := r.templateArgs(ctx)
+	if err != nil {
+		return err
+	}
 	r.progress(phaseExecuting, "CreateStack")
 	r.prog.total(r.s.ID, countResources(r.body))
 	out, err := r.api.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:                   aws.String(r.s.StackName),
-		TemplateBody:                aws.String(r.body),
+		TemplateBody:                body,
+		TemplateURL:                 url,
 		Parameters:                  r.params,
 		Capabilities:                capabilities(r.s),
 		Tags:                        r.tags,
@@ -44,11 +49,16 @@ func (r *stackRun) createDirect(ctx context.Context) error {
 func (r *stackRun) updateDirect(ctx context.Context, st *types.Stack) error {
 	id := aws.ToString(st.StackId)
 	marker := r.poll.latestEventID(ctx, r.api, id)
+	body, url, err := r.templateArgs(ctx)
+	if err != nil {
+		return err
+	}
 	r.progress(phaseExecuting, "UpdateStack")
 	r.prog.total(r.s.ID, 0)
-	_, err := r.api.UpdateStack(ctx, &cloudformation.UpdateStackInput{
+	_, err = r.api.UpdateStack(ctx, &cloudformation.UpdateStackInput{
 		StackName:          aws.String(id),
-		TemplateBody:       aws.String(r.body),
+		TemplateBody:       body,
+		TemplateURL:        url,
 		Parameters:         r.params,
 		Capabilities:       capabilities(r.s),
 		Tags:               r.tags,

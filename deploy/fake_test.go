@@ -198,3 +198,4 @@ type fakeSource struct{ cfnFake *fakeCFN }
 
 func (s fakeSource) check(context.Context, []plan.Stack) error { return nil }
 func (s fakeSource) cfn(string, string) cfnAPI                 { return s.cfnFake }
+func (s fakeSource) s3(string, string) s3API                   { return nil } // staging is tested against moto

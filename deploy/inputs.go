@@ -19,9 +19,13 @@ import (
 )
 
 // MaxTemplateBody is the largest template CloudFormation accepts inline as
-// TemplateBody. Larger ones need an S3 upload (TemplateURL), which the plan
-// has no bucket for yet, so Deploy refuses them before changing anything.
+// TemplateBody. A larger one is staged in the stack's plan.TemplateBucket
+// and passed as TemplateURL; without such a bucket Deploy refuses it before
+// changing anything.
 const MaxTemplateBody = 51200
+
+// MaxTemplateURLBody is the largest template CloudFormation reads from S3.
+const MaxTemplateURLBody = 1 << 20
 
 // hashTag is the stack tag that records the inputs of the last deploy.
 const hashTag = "bgc:hash"
@@ -37,8 +41,10 @@ func readTemplates(fsys fs.FS, stacks []plan.Stack) (map[string]string, error) {
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("stack %s: template: %w", s.ID, err))
-		case len(data) > MaxTemplateBody:
-			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d bytes inline and bgc does not upload templates to S3 yet", s.ID, s.Template, len(data), MaxTemplateBody))
+		case len(data) > MaxTemplateURLBody:
+			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d", s.ID, s.Template, len(data), MaxTemplateURLBody))
+		case len(data) > MaxTemplateBody && s.TemplateBucket == "":
+			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d bytes inline and the plan names no templateBucket to stage it in", s.ID, s.Template, len(data), MaxTemplateBody))
 		default:
 			bodies[s.ID] = string(data)
 		}

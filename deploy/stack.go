@@ -17,13 +17,15 @@ import (
 // state it can be deployed from, and creates or updates it.
 type stackRun struct {
 	*runner
-	s      plan.Stack
-	api    cfnAPI
-	res    *StackResult
-	body   string
-	params []types.Parameter
-	hash   string
-	tags   []types.Tag
+	s    plan.Stack
+	api  cfnAPI
+	res  *StackResult
+	body string
+	// templateURL is set once the body has been staged in S3.
+	templateURL string
+	params      []types.Parameter
+	hash        string
+	tags        []types.Tag
 	// attempt numbers the operations of this run on the stack, so that
 	// each gets its own client request token.
 	attempt int

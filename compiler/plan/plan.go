@@ -43,6 +43,10 @@ type Stack struct {
 	// turns on termination protection, never deletes them to recover from a
 	// failed create, and `bgc destroy` keeps them unless asked otherwise.
 	Retain bool `json:"retain,omitempty"`
+	// TemplateBucket is an S3 bucket in Account and Region, created by a
+	// stack this one depends on, where the deployer may stage the template
+	// when it is too large to send inline (over 51,200 bytes).
+	TemplateBucket string `json:"templateBucket,omitempty"`
 }
 
 // ParamValue is either a literal Value or a reference to an Output of a

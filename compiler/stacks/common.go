@@ -35,6 +35,9 @@ type stack struct {
 	params                               map[string]plan.ParamValue
 	dependsOn                            []string
 	retain                               bool
+	// templateBucket is where the deployer may stage this stack's template
+	// when it is too large to send inline; a dependency must create it.
+	templateBucket string
 }
 
 func (s *stack) id() string { return stackID(s.accountName, s.region, s.kind) }

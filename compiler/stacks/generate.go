@@ -120,18 +120,19 @@ func planEntry(app *model.App, s *stack, path string) plan.Stack {
 		tags[kv.Key] = kv.Value
 	}
 	return plan.Stack{
-		ID:           s.id(),
-		Account:      s.accountID,
-		AccountName:  s.accountName,
-		Region:       s.region,
-		StackName:    s.stackName,
-		Template:     path,
-		DeployRole:   s.deployRole,
-		Parameters:   s.params,
-		Capabilities: capabilities(s),
-		Tags:         tags,
-		DependsOn:    s.dependsOn,
-		Retain:       s.retain,
+		ID:             s.id(),
+		Account:        s.accountID,
+		AccountName:    s.accountName,
+		Region:         s.region,
+		StackName:      s.stackName,
+		Template:       path,
+		DeployRole:     s.deployRole,
+		Parameters:     s.params,
+		Capabilities:   capabilities(s),
+		Tags:           tags,
+		DependsOn:      s.dependsOn,
+		Retain:         s.retain,
+		TemplateBucket: s.templateBucket,
 	}
 }
 

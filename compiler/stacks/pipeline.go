@@ -31,6 +31,11 @@ func pipelineStack(app *model.App, keys map[string]string, delivery []string) *s
 	tpl := cfn.New(fmt.Sprintf("bgc %s release pipeline: source, one build, %d waves of CodeDeploy blue/green.", app.Name, len(app.Waves())))
 	st := toolsStack(app, app.Tools.Region, kindPipeline, tpl)
 	st.needs(stackID(toolsAccount, app.Tools.Region, kindSource), stackID(toolsAccount, app.Tools.Region, kindBuild))
+	// The pipeline template grows by about 1 KB per target and passes
+	// CloudFormation's 51,200-byte inline limit near 40 targets; the
+	// deployer then stages it in the tools region's artifact bucket, which
+	// an artifacts stack this one depends on (below) creates.
+	st.templateBucket = app.ArtifactBucketName(app.Tools.Region)
 
 	var stores []codepipeline.Pipeline_ArtifactStoreMap
 	var keyArns, objects, buckets []string
