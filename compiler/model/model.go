@@ -142,6 +142,7 @@ type Deployment struct {
 	TerminationWaitMinutes     int
 	ApprovalBetweenWaves       bool
 	AutoRollback               bool
+	Max5xxPerMinute            int // target 5xx per minute that rolls back
 	DeregistrationDelaySeconds int
 }
 

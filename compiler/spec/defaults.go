@@ -31,6 +31,7 @@ const (
 	DefaultStrategy           = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 	DefaultTerminationWait    = 60
 	DefaultDeregistration     = 30
+	DefaultMax5xxPerMinute    = 10
 	DefaultTestListenerPort   = 8080
 	DefaultWave               = 1
 )
@@ -178,6 +179,7 @@ func resolveDeployment(d *Deployment) model.Deployment {
 		TerminationWaitMinutes:     or(v.TerminationWaitMinutes, DefaultTerminationWait),
 		ApprovalBetweenWaves:       or(v.ApprovalBetweenWaves, false),
 		AutoRollback:               or(v.AutoRollback, true),
+		Max5xxPerMinute:            or(v.Max5xxPerMinute, DefaultMax5xxPerMinute),
 		DeregistrationDelaySeconds: or(v.DeregistrationDelaySeconds, DefaultDeregistration),
 	}
 }

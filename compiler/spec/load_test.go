@@ -56,7 +56,7 @@ func TestResolveExample(t *testing.T) {
 			LogRetentionDays: 30,
 		},
 		Deployment: model.Deployment{Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
-			AutoRollback: true, DeregistrationDelaySeconds: 30},
+			AutoRollback: true, Max5xxPerMinute: 10, DeregistrationDelaySeconds: 30},
 		Tags: []model.KV{{Key: "bgc:app", Value: "poc"}},
 	}
 	if diff := cmp.Diff(want, app); diff != "" {

@@ -101,6 +101,7 @@ type Deployment struct {
 	TerminationWaitMinutes     *int          `yaml:"terminationWaitMinutes"`
 	ApprovalBetweenWaves       *bool         `yaml:"approvalBetweenWaves"`
 	AutoRollback               *bool         `yaml:"autoRollback"`
+	Max5xxPerMinute            *int          `yaml:"max5xxPerMinute"`
 	DeregistrationDelaySeconds *int          `yaml:"deregistrationDelaySeconds"`
 	TestListener               *TestListener `yaml:"testListener"`
 }

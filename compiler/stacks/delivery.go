@@ -91,24 +91,28 @@ func addAlarms(app *model.App, st *stack, service string) []string {
 	tpl := st.tpl
 	lb := tpl.Param(outLoadBalancer, "String", "ALB full name")
 	st.bind(outLoadBalancer, service, outLoadBalancer)
-	alarm := func(slug, metric, desc string, dims []cloudwatch.Alarm_Dimension) {
+	// statistic and threshold: 5xx responses are counted per minute against
+	// the spec's tolerance; UnHealthyHostCount is a gauge, so any minute
+	// whose maximum shows an unhealthy target counts.
+	alarm := func(slug, metric, desc, statistic string, threshold int, dims []cloudwatch.Alarm_Dimension) {
 		tpl.Add(alarmID(slug), &cloudwatch.Alarm{
 			AlarmName:          str(app.AlarmName(slug)),
 			AlarmDescription:   str(desc + "; rolls back the CodeDeploy deployment"),
 			Namespace:          str("AWS/ApplicationELB"),
 			MetricName:         str(metric),
 			Dimensions:         dims,
-			Statistic:          str("Sum"),
+			Statistic:          str(statistic),
 			Period:             num(60),
 			EvaluationPeriods:  2,
 			DatapointsToAlarm:  num(2),
-			Threshold:          float(0),
+			Threshold:          float(float64(threshold)),
 			ComparisonOperator: "GreaterThanThreshold",
 			TreatMissingData:   str("notBreaching"),
 			Tags:               appTags(app),
 		})
 	}
-	alarm("target-5xx", "HTTPCode_Target_5XX_Count", "targets answer 5xx", []cloudwatch.Alarm_Dimension{{Name: "LoadBalancer", Value: lb}})
+	alarm("target-5xx", "HTTPCode_Target_5XX_Count", fmt.Sprintf("targets answer more than %d 5xx a minute", app.Deployment.Max5xxPerMinute),
+		"Sum", app.Deployment.Max5xxPerMinute, []cloudwatch.Alarm_Dimension{{Name: "LoadBalancer", Value: lb}})
 	slugs := []string{"target-5xx"}
 	for _, color := range []string{"blue", "green"} {
 		out := outBlueTGName
@@ -118,7 +122,7 @@ func addAlarms(app *model.App, st *stack, service string) []string {
 		tgName := tpl.Param(out, "String", color+" target group full name")
 		st.bind(out, service, out)
 		slug := "unhealthy-" + color
-		alarm(slug, "UnHealthyHostCount", "unhealthy targets in the "+color+" target group", []cloudwatch.Alarm_Dimension{
+		alarm(slug, "UnHealthyHostCount", "unhealthy targets in the "+color+" target group", "Maximum", 0, []cloudwatch.Alarm_Dimension{
 			{Name: "LoadBalancer", Value: lb}, {Name: "TargetGroup", Value: tgName},
 		})
 		slugs = append(slugs, slug)

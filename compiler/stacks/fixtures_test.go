@@ -31,7 +31,7 @@ func seedApp() *model.App {
 			LogRetentionDays: 30,
 		},
 		Deployment: model.Deployment{
-			Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5, AutoRollback: true,
+			Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5, AutoRollback: true, Max5xxPerMinute: 10,
 			DeregistrationDelaySeconds: 30,
 		},
 		Tags: []model.KV{{Key: "bgc:app", Value: "poc"}},
