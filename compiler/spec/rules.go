@@ -94,6 +94,12 @@ func (c *checker) checkAccounts() {
 		} else {
 			names[a.Name] = i
 		}
+		if a.ID == c.f.Tools.Account {
+			// One account, one role: bgc deploy assumes a single role per account.
+			if got, want := or(a.DeployRole, DefaultDeployRole), or(c.f.Tools.DeployRole, DefaultDeployRole); got != want {
+				c.at(path("accounts", i, "deployRole"), fmt.Sprintf("this is the tools account, whose deployRole is %s; bgc deploy assumes one role per account", want), "use the same deployRole for both, or omit both")
+			}
+		}
 		if j, dup := ids[a.ID]; dup {
 			c.at(path("accounts", i, "id"), fmt.Sprintf("account %s is already listed as accounts[%d]", a.ID, j), "list every region of an account under one entry")
 		} else {
