@@ -76,6 +76,12 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	}
 	r.res.Changes = changes
 	r.prog.changes(r.s.ID, changes)
+	if typ == types.ChangeSetTypeUpdate {
+		if err := refuseCodeDeployServiceUpdate(r.body, changes); err != nil {
+			cleanup()
+			return err
+		}
+	}
 
 	if r.opts.DryRun {
 		cleanup()
@@ -121,6 +127,22 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 		return r.finishOperation(ctx, final, events, types.StackStatusCreateComplete, StatusCreated)
 	}
 	return r.finishOperation(ctx, final, events, types.StackStatusUpdateComplete, StatusUpdated)
+}
+
+// refuseCodeDeployServiceUpdate fails a change set that would modify an ECS
+// service under the CODE_DEPLOY controller: CloudFormation would send the
+// whole service to ECS, ECS would refuse it, and the update would roll back.
+// Saying so before anything runs names the cause instead of a rollback.
+func refuseCodeDeployServiceUpdate(body string, changes []Change) error {
+	services := codeDeployServices(body)
+	for _, c := range changes {
+		if c.Action == "Modify" && services[c.LogicalID] {
+			return failf("the change set modifies %s, an ECS service under the CODE_DEPLOY controller; "+
+				"ECS refuses CloudFormation updates of such a service after it is created (CodeDeploy owns it), so this update would fail and roll back. "+
+				"Revert the setting that changed it, or recreate the stack (bgc destroy, then bgc deploy)", c.LogicalID)
+		}
+	}
+	return nil
 }
 
 // existingForOutputs is the stack whose outputs a dry run passes on: the

@@ -3,7 +3,6 @@ package deploy
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -152,16 +151,6 @@ func capabilities(s plan.Stack) []types.Capability {
 
 // countResources counts the resources of a JSON template (0 when the
 // template is not JSON); it sizes the progress column of new stacks.
-func countResources(body string) int {
-	var t struct {
-		Resources map[string]json.RawMessage `json:"Resources"`
-	}
-	if json.Unmarshal([]byte(body), &t) != nil {
-		return 0
-	}
-	return len(t.Resources)
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
