@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -47,10 +49,13 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	r.res.StackARN, r.res.ChangeSetID = stackID, csID
 	// cleanup removes what a change set that will not run leaves behind: the
 	// change set and, for a stack this run created, the empty stack.
+	// It runs even after Ctrl-C cancelled ctx, bounded by its own timeout.
 	cleanup := func() {
-		_, _ = r.api.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID)})
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_, _ = r.api.DeleteChangeSet(cctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID)})
 		if typ == types.ChangeSetTypeCreate && existing == nil {
-			_, _ = r.api.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(stackID)})
+			_, _ = r.api.DeleteStack(cctx, &cloudformation.DeleteStackInput{StackName: aws.String(stackID)})
 		}
 	}
 
@@ -98,7 +103,7 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	}
 	if len(risky) > 0 {
 		details := append([]string{fmt.Sprintf("%s (%s %s, stack %s) would replace or delete:", r.s.ID, accountLabel(r.s), r.s.Region, r.s.StackName)}, risky...)
-		ok, err := r.confirm.ask(fmt.Sprintf("execute the change set of %s, which replaces or deletes %d resource(s)?", r.s.ID, len(risky)), details)
+		ok, err := r.confirm.ask(ctx, fmt.Sprintf("execute the change set of %s, which replaces or deletes %d resource(s)?", r.s.ID, len(risky)), details)
 		if err != nil || !ok {
 			cleanup()
 			if err != nil {
@@ -117,9 +122,12 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	if _, err := r.api.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{
 		ChangeSetName: aws.String(csID), ClientRequestToken: r.token("execute"),
 	}); err != nil {
+		cleanup()
 		return fmt.Errorf("execute change set: %w", err)
 	}
-	final, events, err := r.poll.waitStable(ctx, r.api, stackID, marker, r.onEvent)
+	// A new stack may still report REVIEW_IN_PROGRESS right after the
+	// execute call: that means "not started yet", not "settled".
+	final, events, err := r.poll.waitStable(ctx, r.api, stackID, marker, r.onEvent, types.StackStatusReviewInProgress)
 	if err != nil {
 		return fmt.Errorf("waiting for the change set to finish: %w", err)
 	}
@@ -136,13 +144,27 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 func refuseCodeDeployServiceUpdate(body string, changes []Change) error {
 	services := codeDeployServices(body)
 	for _, c := range changes {
-		if c.Action == "Modify" && services[c.LogicalID] {
+		if c.Action == "Modify" && services[c.LogicalID] && touchesProperties(c) {
 			return failf("the change set modifies %s, an ECS service under the CODE_DEPLOY controller; "+
 				"ECS refuses CloudFormation updates of such a service after it is created (CodeDeploy owns it), so this update would fail and roll back. "+
 				"Revert the setting that changed it, or recreate the stack (bgc destroy, then bgc deploy)", c.LogicalID)
 		}
 	}
 	return nil
+}
+
+// touchesProperties says a Modify changes resource properties, not only
+// tags or metadata. Without a scope (some endpoints omit it) it assumes so.
+func touchesProperties(c Change) bool {
+	return len(c.Scope) == 0 || slices.Contains(c.Scope, string(types.ResourceAttributeProperties))
+}
+
+func scopes(s []types.ResourceAttribute) []string {
+	out := make([]string, len(s))
+	for i, a := range s {
+		out[i] = string(a)
+	}
+	return out
 }
 
 // existingForOutputs is the stack whose outputs a dry run passes on: the
@@ -206,6 +228,7 @@ func (r *stackRun) changes(ctx context.Context, csID string) ([]Change, error) {
 				ResourceType: aws.ToString(rc.ResourceType),
 				PhysicalID:   aws.ToString(rc.PhysicalResourceId),
 				Replacement:  string(rc.Replacement),
+				Scope:        scopes(rc.Scope),
 			})
 		}
 		if token = out.NextToken; token == nil {

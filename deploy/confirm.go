@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -29,7 +30,7 @@ func newConfirmer(c *Common, prog *progress) *confirmer {
 // ask returns true when the caller approved question (details are printed
 // first). Without Yes and without an interactive terminal it returns an
 // error that says how to approve.
-func (c *confirmer) ask(question string, details []string) (bool, error) {
+func (c *confirmer) ask(ctx context.Context, question string, details []string) (bool, error) {
 	if c.yes {
 		return true, nil
 	}
@@ -46,7 +47,23 @@ func (c *confirmer) ask(question string, details []string) (bool, error) {
 		}
 		fmt.Fprintf(w, "%s [y/N] ", question)
 	}, func() {
-		answer, readErr = c.in.ReadString('\n')
+		// Read in the background so Ctrl-C (ctx) ends the wait; the reader
+		// is abandoned then, as the process is about to stop.
+		type reply struct {
+			s   string
+			err error
+		}
+		got := make(chan reply, 1)
+		go func() {
+			s, err := c.in.ReadString('\n')
+			got <- reply{s, err}
+		}()
+		select {
+		case rep := <-got:
+			answer, readErr = rep.s, rep.err
+		case <-ctx.Done():
+			readErr = ctx.Err()
+		}
 	})
 	if readErr != nil && answer == "" {
 		return false, fmt.Errorf("%s: no answer: %w", question, readErr)

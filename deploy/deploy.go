@@ -121,7 +121,7 @@ func (r *runner) prepare(run *stackRun) error {
 	}
 	run.params = params
 	run.hash = inputHash(run.body, params, run.s)
-	run.tags = stackTags(run.s, run.hash)
+	run.tags = stackTags(run.s)
 	return nil
 }
 

@@ -74,7 +74,7 @@ func destroy(ctx context.Context, p *plan.Plan, opts DestroyOptions, src clientS
 	d.prog = newProgress(&opts.Common, ids)
 	cf := newConfirmer(&opts.Common, d.prog)
 	if len(doomed) > 0 {
-		ok, err := cf.ask(fmt.Sprintf("delete %d stack(s) and their resources?", len(doomed)), append([]string{"bgc destroy will delete:"}, doomed...))
+		ok, err := cf.ask(ctx, fmt.Sprintf("delete %d stack(s) and their resources?", len(doomed)), append([]string{"bgc destroy will delete:"}, doomed...))
 		if err != nil {
 			d.prog.close()
 			return nil, err
@@ -196,7 +196,7 @@ func (d *destroyer) deleteOne(ctx context.Context, s plan.Stack, res *StackResul
 		d.prog.phase(s.ID, phaseDeleting, "")
 		marker := d.poll.latestEventID(ctx, api, stackID)
 		if _, err := api.DeleteStack(ctx, &cloudformation.DeleteStackInput{
-			StackName: st.StackId, ClientRequestToken: aws.String("bgc-" + d.opts.RunID + "-destroy"),
+			StackName: st.StackId, ClientRequestToken: aws.String("bgc-" + d.opts.RunID + "-" + d.opts.nonce + "-destroy"),
 		}); err != nil {
 			if tpErr != nil {
 				return failf("delete stack: %s (turning termination protection off failed: %v)", apiMessage(err), tpErr)

@@ -8,9 +8,9 @@
 //
 // CloudFormation is the source of truth: a second run continues where an
 // interrupted one stopped, and a run with nothing changed touches nothing.
-// Each stack carries a `bgc:hash` tag (template, parameters, tags and
-// capabilities); a stack whose tag matches is not touched at all, but its
-// outputs are still read.
+// A stack whose template (compared parsed), parameters and tags already
+// match what CloudFormation reports is not touched at all (one GetTemplate
+// call), but its outputs are still read.
 //
 // The entry points are Deploy and Destroy.
 //

@@ -26,6 +26,8 @@ type fakeStack struct {
 	// pending are statuses DescribeStacks reports, one per call, before
 	// st.StackStatus (an operation in progress).
 	pending []types.StackStatus
+	// body is the template the stack was last created or updated with.
+	body string
 }
 
 // fakeCFN implements cfnAPI in memory for one account and region.
@@ -127,6 +129,7 @@ func (f *fakeCFN) CreateStack(_ context.Context, in *cloudformation.CreateStackI
 	}
 	s := f.add(name, status, in.Tags...)
 	s.st.EnableTerminationProtection = in.EnableTerminationProtection
+	s.body, s.st.Parameters, s.st.Capabilities = aws.ToString(in.TemplateBody), in.Parameters, in.Capabilities
 	f.event(s, name, "AWS::CloudFormation::Stack", types.ResourceStatusCreateInProgress, "User Initiated")
 	for _, e := range f.createEvents {
 		f.event(s, aws.ToString(e.LogicalResourceId), aws.ToString(e.ResourceType), e.ResourceStatus, aws.ToString(e.ResourceStatusReason))
@@ -145,6 +148,7 @@ func (f *fakeCFN) UpdateStack(_ context.Context, in *cloudformation.UpdateStackI
 		return nil, notFound(aws.ToString(in.StackName))
 	}
 	s.st.StackStatus, s.st.Tags = types.StackStatusUpdateComplete, in.Tags
+	s.body, s.st.Parameters, s.st.Capabilities = aws.ToString(in.TemplateBody), in.Parameters, in.Capabilities
 	f.event(s, aws.ToString(s.st.StackName), "AWS::CloudFormation::Stack", types.ResourceStatusUpdateComplete, "")
 	return &cloudformation.UpdateStackOutput{StackId: s.st.StackId}, nil
 }
@@ -187,6 +191,17 @@ func (f *fakeCFN) ExecuteChangeSet(context.Context, *cloudformation.ExecuteChang
 
 func (f *fakeCFN) DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error) {
 	return nil, fmt.Errorf("fake: change sets are tested against moto")
+}
+
+func (f *fakeCFN) GetTemplate(_ context.Context, in *cloudformation.GetTemplateInput, _ ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log("GetTemplate")
+	s := f.find(aws.ToString(in.StackName))
+	if s == nil {
+		return nil, notFound(aws.ToString(in.StackName))
+	}
+	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(s.body)}, nil
 }
 
 func (f *fakeCFN) ListChangeSets(context.Context, *cloudformation.ListChangeSetsInput, ...func(*cloudformation.Options)) (*cloudformation.ListChangeSetsOutput, error) {

@@ -26,9 +26,6 @@ const MaxTemplateBody = 51200
 // MaxTemplateURLBody is the largest template CloudFormation reads from S3.
 const MaxTemplateURLBody = 1 << 20
 
-// hashTag is the stack tag that records the inputs of the last deploy.
-const hashTag = "bgc:hash"
-
 // readTemplates reads every stack's template from fsys (paths are relative
 // to the plan's directory) and checks its size.
 func readTemplates(fsys fs.FS, stacks []plan.Stack) (map[string]string, error) {
@@ -108,7 +105,8 @@ func resolveParams(s plan.Stack, outs *outputStore) ([]types.Parameter, error) {
 }
 
 // inputHash fingerprints everything bgc sends for a stack: template,
-// resolved parameters, tags and capabilities.
+// resolved parameters, tags and capabilities. It names the run's client
+// request tokens, so a retried call is recognised as the same request.
 func inputHash(body string, params []types.Parameter, s plan.Stack) string {
 	h := sha256.New()
 	write := func(parts ...string) {
@@ -129,16 +127,16 @@ func inputHash(body string, params []types.Parameter, s plan.Stack) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// stackTags are the plan's tags plus the bgc:hash tag, sorted.
-func stackTags(s plan.Stack, hash string) []types.Tag {
+// stackTags are the plan's tags, sorted. bgc adds none of its own: a stack
+// tag is copied onto every resource that takes tags, so a tag that changed
+// with every input (as an earlier input-hash tag did) would modify every
+// resource on every update.
+func stackTags(s plan.Stack) []types.Tag {
 	tags := []types.Tag{}
 	for _, k := range sortedKeys(s.Tags) {
-		if k == hashTag {
-			continue
-		}
 		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(s.Tags[k])})
 	}
-	return append(tags, types.Tag{Key: aws.String(hashTag), Value: aws.String(hash)})
+	return tags
 }
 
 func capabilities(s plan.Stack) []types.Capability {
@@ -149,8 +147,6 @@ func capabilities(s plan.Stack) []types.Capability {
 	return out
 }
 
-// countResources counts the resources of a JSON template (0 when the
-// template is not JSON); it sizes the progress column of new stacks.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"time"
@@ -70,6 +72,10 @@ type Common struct {
 	PollInterval, MaxPollInterval time.Duration
 	// Now is the clock (default time.Now); tests inject a fixed one.
 	Now func() time.Time
+
+	// nonce makes this invocation's client request tokens unique even when
+	// a fixed RunID is reused (CloudFormation rejects a token it has seen).
+	nonce string
 }
 
 // Options configures Deploy.
@@ -85,7 +91,7 @@ type Options struct {
 	// or ROLLBACK_FAILED by a failed first create. Never applies to Retain
 	// stacks.
 	ReplaceFailed bool
-	// Force ignores the bgc:hash skip check and asks CloudFormation.
+	// Force skips the "already deployed" check and asks CloudFormation.
 	Force bool
 }
 
@@ -122,6 +128,11 @@ func (c *Common) normalize() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("request token nonce: %w", err)
+	}
+	c.nonce = hex.EncodeToString(b[:])
 	if c.RunID == "" {
 		c.RunID = c.Now().UTC().Format("20060102-150405")
 	}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -122,9 +123,14 @@ func (p poller) newEvents(ctx context.Context, api cfnAPI, ref, marker string) (
 // until no operation runs on it, passing each new event to onEvent. marker
 // is the newest event before the operation began. It returns the final
 // stack (nil when it vanished) and every event seen.
-func (p poller) waitStable(ctx context.Context, api cfnAPI, ref, marker string, onEvent func(ResourceEvent)) (*types.Stack, []ResourceEvent, error) {
+//
+// notStarted lists statuses that mean the operation just requested has not
+// begun yet (REVIEW_IN_PROGRESS right after a CREATE change set executes);
+// they are polled through, for at most maxNotStarted polls.
+func (p poller) waitStable(ctx context.Context, api cfnAPI, ref, marker string, onEvent func(ResourceEvent), notStarted ...types.StackStatus) (*types.Stack, []ResourceEvent, error) {
 	var seen []ResourceEvent
 	wait := p.min
+	pending := 0
 	for first := true; ; first = false {
 		if !first {
 			if err := sleep(ctx, wait); err != nil {
@@ -148,11 +154,18 @@ func (p poller) waitStable(ctx context.Context, api cfnAPI, ref, marker string, 
 		} else if !isTransient(err) && !isNotFound(err) {
 			return st, seen, err
 		}
+		if st != nil && slices.Contains(notStarted, st.StackStatus) && pending < maxNotStarted {
+			pending++
+			continue
+		}
 		if st == nil || !inProgress(st.StackStatus) {
 			return st, seen, nil
 		}
 	}
 }
+
+// maxNotStarted bounds how long waitStable waits for an operation to begin.
+const maxNotStarted = 30
 
 func toResourceEvent(e types.StackEvent) ResourceEvent {
 	return ResourceEvent{

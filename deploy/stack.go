@@ -142,11 +142,11 @@ func (r *stackRun) create(ctx context.Context, review *types.Stack) error {
 	return r.createDirect(ctx)
 }
 
-// update deploys an existing stack, unless its bgc:hash tag shows that it
-// already has exactly these inputs.
+// update deploys an existing stack, unless it already runs exactly these
+// inputs.
 func (r *stackRun) update(ctx context.Context, st *types.Stack) error {
-	if !r.opts.Force && stackTag(st, hashTag) == r.hash && settledOK(st.StackStatus) {
-		return r.noChanges(ctx, st, "inputs unchanged (bgc:hash)")
+	if !r.opts.Force && r.unchanged(ctx, st) {
+		return r.noChanges(ctx, st, "inputs unchanged")
 	}
 	if r.opts.DryRun || r.opts.Method == MethodChangeSet {
 		return r.viaChangeSet(ctx, types.ChangeSetTypeUpdate, st)
@@ -154,9 +154,24 @@ func (r *stackRun) update(ctx context.Context, st *types.Stack) error {
 	return r.updateDirect(ctx, st)
 }
 
-// settledOK says the last operation on the stack succeeded.
+// settledOK says the last create or update of the stack succeeded.
 func settledOK(s types.StackStatus) bool {
-	return s == types.StackStatusCreateComplete || s == types.StackStatusUpdateComplete || s == types.StackStatusImportComplete
+	return s == types.StackStatusCreateComplete || s == types.StackStatusUpdateComplete
+}
+
+// unchanged says the stack already runs exactly these inputs, as
+// CloudFormation reports them (it is the source of truth, whoever changed
+// the stack last): the same template, compared parsed so formatting does
+// not count, and the same parameters and tags. (Capabilities only
+// acknowledge what a template does; like the AWS CDK, bgc does not compare
+// them.) Anything it cannot read counts as changed, so CloudFormation
+// decides.
+func (r *stackRun) unchanged(ctx context.Context, st *types.Stack) bool {
+	if !settledOK(st.StackStatus) || !sameParameters(st.Parameters, r.params) || !sameTags(st.Tags, r.tags) {
+		return false
+	}
+	out, err := r.api.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: st.StackId, TemplateStage: types.TemplateStageOriginal})
+	return err == nil && sameTemplate(aws.ToString(out.TemplateBody), r.body)
 }
 
 // noChanges finishes a stack that needed nothing; it still reads outputs.
@@ -178,7 +193,11 @@ func (r *stackRun) finishOperation(ctx context.Context, final *types.Stack, even
 			msg += ": " + reason
 		}
 		if final.StackStatus == types.StackStatusRollbackComplete {
-			msg += " (the first create failed; fix the cause and re-run with --replace-failed)"
+			if r.s.Retain {
+				msg += " (the first create failed; fix the cause, delete the empty stack yourself after checking it holds nothing, and re-run: bgc never deletes a Retain stack)"
+			} else {
+				msg += " (the first create failed; fix the cause and re-run with --replace-failed)"
+			}
 		}
 		return &stackFailure{msg: msg, events: rootCauses(events, r.s.StackName)}
 	}
@@ -241,7 +260,7 @@ func (r *stackRun) withRecentFailures(ctx context.Context, st *types.Stack, f *s
 // so that the SDK's retries of a call are recognised as the same request.
 func (r *stackRun) token(op string) *string {
 	r.attempt++
-	t := fmt.Sprintf("bgc-%s-%s-%d-%s", r.opts.RunID, op, r.attempt, r.hash[:12])
+	t := fmt.Sprintf("bgc-%s-%s-%s-%d-%s", r.opts.RunID, r.opts.nonce, op, r.attempt, r.hash[:12])
 	return aws.String(t)
 }
 

@@ -176,7 +176,7 @@ func TestFailedCreateReportsRootCause(t *testing.T) {
 	}
 }
 
-func TestHashSkipsUnchangedStacks(t *testing.T) {
+func TestUnchangedStacksAreSkipped(t *testing.T) {
 	f := newFake()
 	p := oneStack(true)
 	first := runFake(t, f, p, fakeOptions(nil))
@@ -191,7 +191,7 @@ func TestHashSkipsUnchangedStacks(t *testing.T) {
 		}
 	}
 	for _, c := range f.calls {
-		if c != "DescribeStacks" {
+		if c != "DescribeStacks" && c != "GetTemplate" {
 			t.Errorf("unchanged run called %s", c)
 		}
 	}
@@ -207,5 +207,37 @@ func TestMissingOutputFailsStack(t *testing.T) {
 	sum := runFake(t, f, p, fakeOptions(nil))
 	if r := sum.Stacks[1]; r.Status != StatusFailed || !strings.Contains(r.Reason, "Missing") || !strings.Contains(r.Reason, "it has: Name") {
 		t.Errorf("missing output: %s %q", r.Status, r.Reason)
+	}
+}
+
+// TestCodeDeployGuardScope: only property changes of a CODE_DEPLOY service
+// are refused; a tag-only change (stack tags reach every resource) passes.
+// moto reports no Scope, so this is a unit test of the rule.
+func TestCodeDeployGuardScope(t *testing.T) {
+	body := `Resources:
+  Service:
+    Type: AWS::ECS::Service
+    Properties:
+      DeploymentController: {Type: CODE_DEPLOY}
+  Other:
+    Type: AWS::SNS::Topic
+`
+	tests := map[string]struct {
+		change  Change
+		refused bool
+	}{
+		"properties":       {Change{Action: "Modify", LogicalID: "Service", Scope: []string{"Properties"}}, true},
+		"unknown scope":    {Change{Action: "Modify", LogicalID: "Service"}, true},
+		"tags only":        {Change{Action: "Modify", LogicalID: "Service", Scope: []string{"Tags"}}, false},
+		"another resource": {Change{Action: "Modify", LogicalID: "Other", Scope: []string{"Properties"}}, false},
+		"removal":          {Change{Action: "Remove", LogicalID: "Service"}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := refuseCodeDeployServiceUpdate(body, []Change{tc.change})
+			if (err != nil) != tc.refused {
+				t.Errorf("refused = %v, want %v (%v)", err != nil, tc.refused, err)
+			}
+		})
 	}
 }

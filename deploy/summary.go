@@ -72,6 +72,8 @@ type Change struct {
 	PhysicalID   string `json:"physicalId,omitempty"`
 	// Replacement is True, False or Conditional for Modify.
 	Replacement string `json:"replacement,omitempty"`
+	// Scope is what a Modify changes: Properties, Metadata, Tags, ...
+	Scope []string `json:"scope,omitempty"`
 }
 
 // Risky says the change removes or may replace a resource.

@@ -1,6 +1,13 @@
 package deploy
 
-import "go.yaml.in/yaml/v3"
+import (
+	"maps"
+	"reflect"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"go.yaml.in/yaml/v3"
+)
 
 // templateResources reads the Resources section of a template, YAML or JSON
 // (YAML parses both). Intrinsic short forms (!Ref) are not used by bgc's
@@ -37,4 +44,40 @@ func codeDeployServices(body string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// sameTemplate compares two templates parsed, so that formatting (or JSON
+// against YAML) does not count as a change.
+func sameTemplate(a, b string) bool {
+	if a == b {
+		return true
+	}
+	var x, y any
+	if yaml.Unmarshal([]byte(a), &x) != nil || yaml.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func sameParameters(have []types.Parameter, want []types.Parameter) bool {
+	return maps.Equal(paramMap(have), paramMap(want))
+}
+
+func paramMap(ps []types.Parameter) map[string]string {
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	return m
+}
+
+func sameTags(have, want []types.Tag) bool {
+	tm := func(ts []types.Tag) map[string]string {
+		m := make(map[string]string, len(ts))
+		for _, t := range ts {
+			m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		return m
+	}
+	return maps.Equal(tm(have), tm(want))
 }

@@ -105,8 +105,16 @@ func isTerminal(v any) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
+// signalContext is cancelled by the first Ctrl-C (or SIGTERM), which lets
+// running stack operations report and change sets be cleaned up; after that
+// the default handling is restored, so a second Ctrl-C stops bgc at once.
 func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 // runResult turns a deploy or destroy outcome into an exit status: the
