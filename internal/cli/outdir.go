@@ -10,34 +10,13 @@ import (
 	"sort"
 
 	"github.com/bgc-dev/bgc/compiler"
+	"github.com/bgc-dev/bgc/internal/tree"
 )
 
 // existingGenerated lists the files under dir that have the shape of bgc
 // output (compiler.IsGenerated), as slash paths.
 func existingGenerated(dir string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == dir {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if compiler.IsGenerated(rel) {
-			out = append(out, rel)
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
+	return tree.Files(dir, compiler.IsGenerated)
 }
 
 // treeDiff is how a directory differs from what would be generated.

@@ -5,15 +5,15 @@
 package golden
 
 import (
-	"errors"
 	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bgc-dev/bgc/internal/tree"
 )
 
 // Update rewrites expectations instead of comparing with them.
@@ -23,31 +23,17 @@ var Update = flag.Bool("update", false, "rewrite golden files and delete stale o
 // under dir for which owned returns true. With -update it makes dir match.
 func CompareTree(t testing.TB, dir string, files map[string][]byte, owned func(string) bool) {
 	t.Helper()
-	existing := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == dir {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if !owned(rel) {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		existing[rel] = data
-		return err
-	})
+	paths, err := tree.Files(dir, owned)
 	if err != nil {
 		t.Fatal(err)
+	}
+	existing := map[string][]byte{}
+	for _, rel := range paths {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		existing[rel] = data
 	}
 	if *Update {
 		for rel, data := range files {
