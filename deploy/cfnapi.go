@@ -53,6 +53,18 @@ func apiMessage(err error) string {
 	return err.Error()
 }
 
+// isThrottle says a call was refused for its rate.
+func isThrottle(err error) bool {
+	if err == nil {
+		return false
+	}
+	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (strings.Contains(ae.ErrorCode(), "Throttl") || strings.Contains(ae.ErrorMessage(), "Rate exceeded"))
+}
+
 // isNotFound says a DescribeStacks error means the stack does not exist.
 func isNotFound(err error) bool {
 	var ae smithy.APIError
@@ -66,11 +78,7 @@ func isTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) && (strings.Contains(ae.ErrorCode(), "Throttl") || strings.Contains(ae.ErrorMessage(), "Rate exceeded")) {
+	if isThrottle(err) {
 		return true
 	}
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary

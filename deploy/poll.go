@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -32,13 +33,28 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// read calls fn until it succeeds or fails for a non-transient reason.
+// maxUnreachable bounds how long reads keep retrying failures other than
+// throttling (5xx replies, dropped connections): long enough to ride out a
+// service blip, short enough that a wrong endpoint does not hang the run.
+const maxUnreachable = 5 * time.Minute
+
+// read calls fn until it succeeds or fails for a reason worth reporting.
+// Throttling is retried for as long as it lasts (it only slows the run);
+// other transient failures for at most maxUnreachable in a row.
 func (p poller) read(ctx context.Context, fn func() error) error {
 	wait := p.min
+	var failingSince time.Time
 	for {
 		err := fn()
 		if !isTransient(err) {
 			return err
+		}
+		if isThrottle(err) {
+			failingSince = time.Time{}
+		} else if failingSince.IsZero() {
+			failingSince = time.Now()
+		} else if time.Since(failingSince) > maxUnreachable {
+			return fmt.Errorf("still failing after %s: %w", maxUnreachable, err)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
