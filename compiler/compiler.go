@@ -5,10 +5,12 @@
 package compiler
 
 import (
+	"errors"
 	"io/fs"
 
 	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/compiler/spec"
+	"github.com/bgc-dev/bgc/compiler/stacks"
 )
 
 // Options select the output form.
@@ -36,6 +38,20 @@ func Compile(fsys fs.FS, name, display string, opts Options) (*Output, spec.Diag
 		return nil, ds, err
 	}
 	files, err := Generate(app, opts)
+	var limits stacks.LimitErrors
+	if errors.As(err, &limits) {
+		// The file is valid but describes more than AWS can hold.
+		var ds spec.Diagnostics
+		line, col := 0, 0
+		if data, err := fs.ReadFile(fsys, name); err == nil {
+			line, col = spec.Locate(data, "accounts")
+		}
+		for _, l := range limits {
+			ds = append(ds, spec.Diagnostic{File: display, Line: line, Column: col, Path: "accounts", Message: l.Error(),
+				Hint: "the document grows with the number of targets: split the fleet into several apps"})
+		}
+		return nil, ds, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}

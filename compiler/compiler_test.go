@@ -65,3 +65,18 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// TestPolicyLimitsAreDiagnostics: a fleet too large for the pipeline role's
+// inline policy is invalid input (a positioned diagnostic), not an
+// internal error.
+func TestPolicyLimitsAreDiagnostics(t *testing.T) {
+	fsys := fstest.MapFS{"app.yaml": {Data: []byte(appWithTargets(150))}}
+	out, ds, err := compiler.Compile(fsys, "app.yaml", "app.yaml", compiler.Options{})
+	if err != nil || out != nil {
+		t.Fatalf("want diagnostics, got output %v, error %v", out != nil, err)
+	}
+	all := ds.Error()
+	if !strings.Contains(all, "PipelineRole") || !strings.Contains(all, "AWS allows 10240") || !strings.Contains(all, "hint: ") {
+		t.Fatalf("diagnostics:\n%s", all)
+	}
+}

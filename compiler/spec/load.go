@@ -128,3 +128,22 @@ func invalidUTF8Offset(b []byte) int {
 	}
 	return len(b)
 }
+
+// Locate returns the line and column of the key at path (e.g. "accounts")
+// in an app.yaml, or 0, 0 when it is not there. Later stages use it to
+// position problems found after loading.
+func Locate(data []byte, path ...string) (line, col int) {
+	t, ds := parse("", data)
+	if t == nil || len(ds) > 0 {
+		return 0, 0
+	}
+	n, ok := t.index[pointer(path)]
+	if !ok {
+		return 0, 0
+	}
+	pos := n.value
+	if n.key != nil {
+		pos = n.key
+	}
+	return pos.Line, pos.Column
+}

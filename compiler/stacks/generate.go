@@ -31,7 +31,13 @@ func Generate(app *model.App, opts Options) (map[string][]byte, error) {
 	}
 	files := map[string][]byte{}
 	p := plan.Plan{Version: plan.FormatVersion, App: app.Name}
+	var limits LimitErrors
 	for _, s := range list {
+		tree, err := s.tpl.Tree()
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", s.id(), err)
+		}
+		limits = append(limits, checkLimits(s.id(), tree)...)
 		body, err := s.tpl.Render(format)
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", s.id(), err)
@@ -39,6 +45,9 @@ func Generate(app *model.App, opts Options) (map[string][]byte, error) {
 		path := s.accountName + "/" + s.region + "/" + s.stackName + ".template." + format
 		files[path] = body
 		p.Stacks = append(p.Stacks, planEntry(app, s, path))
+	}
+	if len(limits) > 0 {
+		return nil, limits
 	}
 	if err := p.Check(); err != nil {
 		return nil, fmt.Errorf("internal error: %w", err)

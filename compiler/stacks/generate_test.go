@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -143,13 +144,13 @@ func TestTaskdefMatchesTemplate(t *testing.T) {
 }
 
 // TestPipelineSplitsWaves checks stage layout: approvals between waves and
-// no stage above 50 actions.
+// no stage above 50 actions (two waves of 51 targets).
 func TestPipelineSplitsWaves(t *testing.T) {
-	app := scaled(120)
+	app := scaled(102)
 	app.Deployment.ApprovalBetweenWaves = true
 	for i := range app.Targets {
 		app.Targets[i].Wave = 0
-		if i >= 60 {
+		if i >= 51 {
 			app.Targets[i].Wave = 1
 		}
 	}
@@ -182,5 +183,23 @@ func BenchmarkGenerate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPolicyLimits: past about 140 targets the pipeline and build roles'
+// inline policies exceed IAM's limit, and Generate says so by name.
+func TestPolicyLimits(t *testing.T) {
+	if _, err := stacks.Generate(scaled(100), stacks.Options{}); err != nil {
+		t.Fatalf("100 targets: %v", err)
+	}
+	_, err := stacks.Generate(scaled(150), stacks.Options{})
+	var limits stacks.LimitErrors
+	if !errors.As(err, &limits) || len(limits) != 2 {
+		t.Fatalf("150 targets: %v, want the pipeline and build role limits", err)
+	}
+	for _, l := range limits {
+		if l.Max != 10240 || l.Size <= l.Max || (l.Resource != "PipelineRole" && l.Resource != "BuildRole") {
+			t.Errorf("unexpected %+v", l)
+		}
 	}
 }
