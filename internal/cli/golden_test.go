@@ -95,6 +95,13 @@ func runErrorCase(t *testing.T, dir string) {
 		t.Errorf("stdout should be empty on invalid input, got %q", stdout)
 	}
 	golden.CompareFile(t, filepath.Join(dir, "stderr.txt"), []byte(stderr))
+	for i, a := range args {
+		if (a == "-o" || a == "--output") && i+1 < len(args) && args[0] == "build" {
+			if _, err := os.Stat(args[i+1]); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("build wrote %s for invalid input", args[i+1])
+			}
+		}
+	}
 
 	// build must fail the same way and write nothing at all.
 	if args[0] == "validate" {
