@@ -57,7 +57,8 @@ func TestBadNetworkFails(t *testing.T) {
 
 // TestPlan checks plan.json parses, points at generated templates, binds
 // parameters the templates declare to outputs the producers declare, and
-// marks exactly the key and artifact stacks retained.
+// marks exactly the stateful stacks (key, artifacts, registry, source)
+// retained.
 func TestPlan(t *testing.T) {
 	for name, app := range variants() {
 		t.Run(name, func(t *testing.T) {
