@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -150,15 +149,4 @@ func bucketExists(t *testing.T, account, region, bucket string) bool {
 	t.Helper()
 	_, err := s3Client(t, account, region).HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String(bucket)})
 	return err == nil
-}
-
-func ids(sum *deploy.Summary, st deploy.Status) []string {
-	var out []string
-	for _, r := range sum.Stacks {
-		if r.Status == st {
-			out = append(out, r.ID)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

@@ -268,15 +268,6 @@ func (r *stackRun) progress(phase, msg string) { r.prog.phase(r.s.ID, phase, msg
 
 func (r *stackRun) onEvent(ev ResourceEvent) { r.prog.resource(r.s.ID, r.s.StackName, ev) }
 
-func stackTag(st *types.Stack, key string) string {
-	for _, t := range st.Tags {
-		if aws.ToString(t.Key) == key {
-			return aws.ToString(t.Value)
-		}
-	}
-	return ""
-}
-
 // failureOf splits an error into the result's reason and events.
 func failureOf(err error) (string, []ResourceEvent) {
 	var f *stackFailure

@@ -156,17 +156,6 @@ func justify(reason string) map[string]any {
 	return map[string]any{"bgc:wildcard-resource": reason}
 }
 
-// targetsIn returns the targets deployed to one region.
-func targetsIn(app *model.App, region string) []model.Target {
-	var out []model.Target
-	for _, t := range app.Targets {
-		if t.Region == region {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // deployActionRoleARNs are the deploy-action role ARNs of one region's
 // targets (region "" = all), sorted and unique, for Fn::Sub.
 func deployActionRoleARNs(app *model.App, region string) []string {

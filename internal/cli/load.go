@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/bgc-dev/bgc/compiler"
-	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/compiler/spec"
 )
 
@@ -18,13 +17,6 @@ func osFile(path string) (fsysRoot, name string) {
 		dir = "."
 	}
 	return dir, base
-}
-
-// load validates an app.yaml and prints its diagnostics.
-func (e *env) load(path string) (*model.App, error) {
-	dir, name := osFile(path)
-	app, ds, err := compiler.Load(os.DirFS(dir), name, path)
-	return app, e.report(ds, err)
 }
 
 // compile validates and generates, printing diagnostics.
