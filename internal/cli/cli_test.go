@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/bgc-dev/bgc/internal/cli"
 	"github.com/bgc-dev/bgc/schema"
 )
@@ -137,10 +139,25 @@ func TestBuildIsDeterministic(t *testing.T) {
 			t.Fatalf("build: %s", stderr)
 		}
 	}
-	if code, stdout, _ := run("build", "--check", "-o", b, example); code != 0 {
-		t.Fatalf("second build differs:\n%s", stdout)
+	files := func(dir string) map[string]string {
+		m := map[string]string{}
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(dir, p)
+				data, _ := os.ReadFile(p)
+				m[rel] = string(data)
+			}
+			return nil
+		})
+		return m
 	}
-	_ = a
+	fa, fb := files(a), files(b)
+	if len(fa) == 0 {
+		t.Fatal("the build wrote nothing")
+	}
+	if diff := cmp.Diff(fa, fb); diff != "" {
+		t.Errorf("two builds differ (-first +second):\n%s", diff)
+	}
 }
 
 func TestPlanCommand(t *testing.T) {
