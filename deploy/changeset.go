@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // viaChangeSet creates a change set, shows it, asks when it replaces or
@@ -16,7 +18,7 @@ import (
 // existing is the stack for an UPDATE, or the empty REVIEW_IN_PROGRESS stack
 // (or nil) for a CREATE.
 func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, existing *types.Stack) error {
-	name := "bgc-" + r.opts.RunID
+	name := "bgc-" + r.c.RunID
 	if existing != nil {
 		r.deleteStaleChangeSet(ctx, existing, name)
 	}
@@ -34,7 +36,7 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 		Parameters:    r.params,
 		Capabilities:  capabilities(r.s),
 		Tags:          r.tags,
-		Description:   aws.String("bgc run " + r.opts.RunID),
+		Description:   aws.String("bgc run " + r.c.RunID),
 		ClientToken:   r.token("changeset"),
 	})
 	if err != nil {
@@ -82,13 +84,13 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	r.res.Changes = changes
 	r.prog.changes(r.s.ID, changes)
 	if typ == types.ChangeSetTypeUpdate {
-		if err := refuseCodeDeployServiceUpdate(r.body, changes); err != nil {
+		if err := refuseFrozenChanges(r.s, changes); err != nil {
 			cleanup()
 			return err
 		}
 	}
 
-	if r.opts.DryRun {
+	if r.opts().DryRun {
 		cleanup()
 		r.res.ChangeSetID = ""
 		r.succeed(existingForOutputs(typ, existing), StatusPlanned, fmt.Sprintf("%d change(s)", len(changes)))
@@ -137,17 +139,17 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	return r.finishOperation(ctx, final, events, types.StackStatusUpdateComplete, StatusUpdated)
 }
 
-// refuseCodeDeployServiceUpdate fails a change set that would modify an ECS
-// service under the CODE_DEPLOY controller: CloudFormation would send the
-// whole service to ECS, ECS would refuse it, and the update would roll back.
-// Saying so before anything runs names the cause instead of a rollback.
-func refuseCodeDeployServiceUpdate(body string, changes []Change) error {
-	services := codeDeployServices(body)
+// refuseFrozenChanges fails a change set that would modify a resource the
+// plan marks frozen (an ECS service under the CODE_DEPLOY controller:
+// CloudFormation would send the whole service to ECS, ECS would refuse it,
+// and the update would roll back). Saying so before anything runs names the
+// cause instead of a rollback.
+func refuseFrozenChanges(s plan.Stack, changes []Change) error {
 	for _, c := range changes {
-		if c.Action == "Modify" && services[c.LogicalID] && touchesProperties(c) {
-			return failf("the change set modifies %s, an ECS service under the CODE_DEPLOY controller; "+
-				"ECS refuses CloudFormation updates of such a service after it is created (CodeDeploy owns it), so this update would fail and roll back. "+
-				"Revert the setting that changed it, or recreate the stack (bgc destroy, then bgc deploy)", c.LogicalID)
+		f, frozen := s.FrozenResource(c.LogicalID)
+		if c.Action == "Modify" && frozen && touchesProperties(c) {
+			return failf("the change set modifies %s, %s, so this update would fail and roll back. "+
+				"Revert the setting that changed it, or recreate the stack (bgc destroy, then bgc deploy)", c.LogicalID, f.Reason)
 		}
 	}
 	return nil

@@ -9,22 +9,47 @@ import (
 	"sync"
 )
 
-// confirmer asks one question at a time on Stdin.
+// confirmer asks one question at a time. One goroutine reads Stdin for the
+// whole run, line by line, started by the first question; ask waits for
+// its next line or for ctx, so Ctrl-C ends a prompt without leaving a
+// second reader on the same input.
 type confirmer struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // one question at a time
 	yes   bool
 	tty   bool
-	in    *bufio.Reader
+	in    io.Reader
 	prog  *progress
 	flags string // how to approve without a prompt, for messages
+
+	start sync.Once
+	lines chan line
+}
+
+// line is one line of Stdin, or the error that ended it.
+type line struct {
+	text string
+	err  error
 }
 
 func newConfirmer(c *Common, prog *progress) *confirmer {
-	cf := &confirmer{yes: c.Yes, tty: c.IsTTY, prog: prog, flags: "--yes"}
-	if c.Stdin != nil {
-		cf.in = bufio.NewReader(c.Stdin)
+	return &confirmer{yes: c.Yes, tty: c.IsTTY, in: c.Stdin, prog: prog, flags: "--yes"}
+}
+
+// read is the only reader of Stdin. It stops at the first error (EOF),
+// which every later question then receives.
+func (c *confirmer) read() {
+	br := bufio.NewReader(c.in)
+	for {
+		s, err := br.ReadString('\n')
+		if s != "" || err == nil {
+			c.lines <- line{text: s}
+		}
+		if err != nil {
+			c.lines <- line{err: err}
+			close(c.lines)
+			return
+		}
 	}
-	return cf
 }
 
 // ask returns true when the caller approved question (details are printed
@@ -39,36 +64,34 @@ func (c *confirmer) ask(ctx context.Context, question string, details []string) 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var answer string
-	var readErr error
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("%s: no answer: %w", question, err)
+	}
+	c.start.Do(func() {
+		c.lines = make(chan line, 1)
+		go c.read()
+	})
+	var got line
 	c.prog.interact(func(w io.Writer) {
 		for _, d := range details {
 			fmt.Fprintln(w, d)
 		}
 		fmt.Fprintf(w, "%s [y/N] ", question)
 	}, func() {
-		// Read in the background so Ctrl-C (ctx) ends the wait; the reader
-		// is abandoned then, as the process is about to stop.
-		type reply struct {
-			s   string
-			err error
-		}
-		got := make(chan reply, 1)
-		go func() {
-			s, err := c.in.ReadString('\n')
-			got <- reply{s, err}
-		}()
 		select {
-		case rep := <-got:
-			answer, readErr = rep.s, rep.err
+		case l, ok := <-c.lines:
+			if !ok {
+				l.err = io.EOF
+			}
+			got = l
 		case <-ctx.Done():
-			readErr = ctx.Err()
+			got.err = ctx.Err()
 		}
 	})
-	if readErr != nil && answer == "" {
-		return false, fmt.Errorf("%s: no answer: %w", question, readErr)
+	if got.err != nil {
+		return false, fmt.Errorf("%s: no answer: %w", question, got.err)
 	}
-	switch strings.ToLower(strings.TrimSpace(answer)) {
+	switch strings.ToLower(strings.TrimSpace(got.text)) {
 	case "y", "yes":
 		return true, nil
 	}

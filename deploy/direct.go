@@ -18,7 +18,7 @@ func (r *stackRun) createDirect(ctx context.Context) error {
 		return err
 	}
 	r.progress(phaseExecuting, "CreateStack")
-	r.prog.total(r.s.ID, countResources(r.body))
+	r.prog.total(r.s.ID, r.s.Resources)
 	out, err := r.api.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:                   aws.String(r.s.StackName),
 		TemplateBody:                body,

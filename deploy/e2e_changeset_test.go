@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // TestChangeSetPlan drives the change-set method through a dry run on empty
@@ -21,12 +21,12 @@ import (
 func TestChangeSetPlan(t *testing.T) {
 	startMoto(t)
 	ctx := context.Background()
-	p, files := plainPlan(true, false)
+	p := plainPlan(true, false)
 
 	// Dry run on empty accounts: change sets for all, nothing left behind.
 	opts := testOptions(t, deploy.MethodChangeSet)
 	opts.DryRun = true
-	sum, err := runDeploy(t, p, files, opts)
+	sum, err := runDeploy(t, p, opts)
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -41,7 +41,7 @@ func TestChangeSetPlan(t *testing.T) {
 	}
 
 	// Create through change sets.
-	sum, err = runDeploy(t, p, files, testOptions(t, deploy.MethodChangeSet))
+	sum, err = runDeploy(t, p, testOptions(t, deploy.MethodChangeSet))
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -69,7 +69,7 @@ func TestChangeSetPlan(t *testing.T) {
 
 	// Nothing changed: no change set, no event, "no changes" per stack.
 	before := eventCounts(t, p)
-	sum, err = runDeploy(t, p, files, testOptions(t, deploy.MethodChangeSet))
+	sum, err = runDeploy(t, p, testOptions(t, deploy.MethodChangeSet))
 	if err != nil {
 		t.Fatalf("redeploy: %v", err)
 	}
@@ -79,10 +79,10 @@ func TestChangeSetPlan(t *testing.T) {
 	}
 
 	// Removing bucket B is a dangerous change.
-	p2, files2 := plainPlan(false, true)
+	p2 := plainPlan(false, true)
 	opts = testOptions(t, deploy.MethodChangeSet)
 	opts.DryRun = true
-	sum, err = runDeploy(t, p2, files2, opts)
+	sum, err = runDeploy(t, p2, opts)
 	if err != nil {
 		t.Fatalf("dry run of removal: %v", err)
 	}
@@ -97,7 +97,7 @@ func TestChangeSetPlan(t *testing.T) {
 
 	// Without --yes and without a terminal the removal is refused and the
 	// stacks after it do not start.
-	sum, err = runDeploy(t, p2, files2, testOptions(t, deploy.MethodChangeSet))
+	sum, err = runDeploy(t, p2, testOptions(t, deploy.MethodChangeSet))
 	if err == nil {
 		t.Fatal("removal without approval succeeded")
 	}
@@ -118,7 +118,7 @@ func TestChangeSetPlan(t *testing.T) {
 	opts = testOptions(t, deploy.MethodChangeSet)
 	var screen bytes.Buffer
 	opts.Stderr, opts.IsTTY, opts.Stdin = &screen, true, strings.NewReader("y\n")
-	sum, err = runDeploy(t, p2, files2, opts)
+	sum, err = runDeploy(t, p2, opts)
 	if err != nil {
 		t.Fatalf("approved removal: %v\n%s", err, screen.String())
 	}

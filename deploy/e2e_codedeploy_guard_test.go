@@ -3,16 +3,14 @@ package deploy_test
 import (
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // servicePlan is one stack with an ECS service under the CODE_DEPLOY
 // controller; grace varies its health-check grace period.
-func servicePlan(grace int) (*plan.Plan, fstest.MapFS) {
-	files := fstest.MapFS{}
+func servicePlan(grace int) *plan.Plan {
 	body := tmpl(nil, map[string]any{
 		"Cluster": map[string]any{"Type": "AWS::ECS::Cluster", "Properties": map[string]any{"ClusterName": "bgc-e2e"}},
 		"TaskDefinition": map[string]any{"Type": "AWS::ECS::TaskDefinition", "Properties": map[string]any{
@@ -25,8 +23,9 @@ func servicePlan(grace int) (*plan.Plan, fstest.MapFS) {
 			"HealthCheckGracePeriodSeconds": grace,
 		}},
 	}, nil)
-	s := stackOf(files, "alpha", alphaAcct, "ap-south-1", "service", body)
-	return &plan.Plan{Version: plan.FormatVersion, App: "e2e", Stacks: []plan.Stack{s}}, files
+	s := stackOf("alpha", alphaAcct, "ap-south-1", "service", body)
+	s.Frozen = []plan.Frozen{{LogicalID: "Service", Type: "AWS::ECS::Service", Reason: "an ECS service under the CODE_DEPLOY controller"}}
+	return &plan.Plan{App: "e2e", Stacks: []plan.Stack{s}}
 }
 
 // TestCodeDeployServiceUpdateIsRefused: a change set that modifies a
@@ -36,18 +35,18 @@ func TestCodeDeployServiceUpdateIsRefused(t *testing.T) {
 	startMoto(t)
 	opts := testOptions(t, deploy.MethodChangeSet)
 	opts.Yes = true
-	p, files := servicePlan(60)
-	sum, err := runDeploy(t, p, files, opts)
+	p := servicePlan(60)
+	sum, err := runDeploy(t, p, opts)
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
 	wantAll(t, sum, deploy.StatusCreated)
 
-	p2, files2 := servicePlan(120)
+	p2 := servicePlan(120)
 	for _, dry := range []bool{true, false} {
 		o := opts
 		o.DryRun = dry
-		sum, err = runDeploy(t, p2, files2, o)
+		sum, err = runDeploy(t, p2, o)
 		if err == nil {
 			t.Fatalf("dry run %v: modifying the CODE_DEPLOY service was not refused", dry)
 		}

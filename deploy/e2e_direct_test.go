@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // TestDirectWiredPlan deploys a 4-account, 3-region plan whose parameters
@@ -19,9 +19,9 @@ import (
 // outputs for stacks made through change sets.
 func TestDirectWiredPlan(t *testing.T) {
 	startMoto(t)
-	p, files := wiredPlan("1")
+	p := wiredPlan("1")
 
-	sum, err := runDeploy(t, p, files, testOptions(t, deploy.MethodDirect))
+	sum, err := runDeploy(t, p, testOptions(t, deploy.MethodDirect))
 	if err != nil {
 		t.Fatalf("first deploy: %v", err)
 	}
@@ -29,7 +29,7 @@ func TestDirectWiredPlan(t *testing.T) {
 	verifyWired(t, p, sum, "1")
 
 	before := eventCounts(t, p)
-	sum, err = runDeploy(t, p, files, testOptions(t, deploy.MethodDirect))
+	sum, err = runDeploy(t, p, testOptions(t, deploy.MethodDirect))
 	if err != nil {
 		t.Fatalf("second deploy: %v", err)
 	}
@@ -39,8 +39,8 @@ func TestDirectWiredPlan(t *testing.T) {
 		t.Errorf("a deploy with nothing changed touched stacks: events before %v, after %v", before, after)
 	}
 
-	p2, files2 := wiredPlan("2")
-	sum, err = runDeploy(t, p2, files2, testOptions(t, deploy.MethodDirect))
+	p2 := wiredPlan("2")
+	sum, err = runDeploy(t, p2, testOptions(t, deploy.MethodDirect))
 	if err != nil {
 		t.Fatalf("third deploy: %v", err)
 	}

@@ -15,12 +15,12 @@ import (
 // created; stdout is valid NDJSON ending with the summary.
 func TestDryRunJSON(t *testing.T) {
 	startMoto(t)
-	p, files := wiredPlan("1")
+	p := wiredPlan("1")
 	opts := testOptions(t, deploy.MethodDirect)
 	opts.DryRun = true
 	var stdout bytes.Buffer
 	opts.Output, opts.Stdout = deploy.OutputJSON, &stdout
-	sum, err := runDeploy(t, p, files, opts)
+	sum, err := runDeploy(t, p, opts)
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}

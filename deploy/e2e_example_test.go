@@ -15,8 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/plan"
+	"github.com/bgc-dev/bgc/plan/planfile"
 )
 
 // exampleOut is the compiler's committed output for the blue/green example.
@@ -27,23 +28,15 @@ var exampleOut = filepath.Join("..", "examples", "global-bluegreen", "out")
 // VPCs, load balancers, ECS clusters and IAM roles exist, then redeploys and
 // expects no changes.
 func TestExampleGlobalBlueGreen(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(exampleOut, "plan.json"))
-	if os.IsNotExist(err) {
-		t.Skipf("SKIPPING: %s/plan.json does not exist yet (the compiler has not generated the example)", exampleOut)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(data)
+	p, err := planfile.Load(os.DirFS(exampleOut))
 	if err != nil {
 		t.Fatal(err)
 	}
 	startMoto(t)
-	files := os.DirFS(exampleOut)
 
 	opts := testOptions(t, deploy.MethodDirect)
 	opts.Yes = true
-	sum, err := runDeploy(t, p, files, opts)
+	sum, err := runDeploy(t, p, opts)
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -55,7 +48,7 @@ func TestExampleGlobalBlueGreen(t *testing.T) {
 	}
 	t.Logf("verified resources by type: %v", seen)
 
-	sum, err = runDeploy(t, p, files, opts)
+	sum, err = runDeploy(t, p, opts)
 	if err != nil {
 		t.Fatalf("redeploy: %v", err)
 	}

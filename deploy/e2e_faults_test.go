@@ -3,11 +3,10 @@ package deploy_test
 import (
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
 	"github.com/bgc-dev/bgc/internal/mototest"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // TestFaultyNetwork deploys the wired plan through a proxy that throttles
@@ -22,15 +21,15 @@ func TestFaultyNetwork(t *testing.T) {
 	defer proxy.Close()
 	useEndpoint(t, proxy.URL)
 
-	p, files := wiredPlan("1")
-	sum, err := runDeploy(t, p, files, testOptions(t, deploy.MethodDirect))
+	p := wiredPlan("1")
+	sum, err := runDeploy(t, p, testOptions(t, deploy.MethodDirect))
 	if err != nil {
 		t.Fatalf("deploy through faults %v: %v", proxy.Counts(), err)
 	}
 	wantAll(t, sum, deploy.StatusCreated)
 	verifyWired(t, p, sum, "1")
 
-	sum, err = runDeploy(t, p, files, testOptions(t, deploy.MethodDirect))
+	sum, err = runDeploy(t, p, testOptions(t, deploy.MethodDirect))
 	if err != nil {
 		t.Fatalf("redeploy through faults %v: %v", proxy.Counts(), err)
 	}
@@ -57,24 +56,23 @@ func TestFailureStopsDependents(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			startMoto(t)
-			files := fstest.MapFS{}
-			root := stackOf(files, "tools", toolsAcct, "us-east-1", "root", tmpl(nil,
+			root := stackOf("tools", toolsAcct, "us-east-1", "root", tmpl(nil,
 				map[string]any{"Bucket": bucket("bgc-fail-root-"+toolsAcct, nil)}, nil))
-			bad := stackOf(files, "alpha", alphaAcct, "ap-south-1", "bad", tmpl(nil,
+			bad := stackOf("alpha", alphaAcct, "ap-south-1", "bad", tmpl(nil,
 				map[string]any{"Topic": map[string]any{"Type": "AWS::SNS::Topic", "Properties": map[string]any{"TopicName": "not a valid topic name!"}}}, nil))
 			bad.DependsOn = []string{root.ID}
-			after := stackOf(files, "alpha", alphaAcct, "ap-south-1", "after", tmpl(nil,
+			after := stackOf("alpha", alphaAcct, "ap-south-1", "after", tmpl(nil,
 				map[string]any{"Bucket": bucket("bgc-fail-after-"+alphaAcct, nil)}, nil))
 			after.DependsOn = []string{bad.ID}
-			other := stackOf(files, "beta", betaAcct, "eu-central-1", "other", tmpl(nil,
+			other := stackOf("beta", betaAcct, "eu-central-1", "other", tmpl(nil,
 				map[string]any{"Bucket": bucket("bgc-fail-other-"+betaAcct, nil)}, nil))
 			other.DependsOn = []string{root.ID}
-			p := &plan.Plan{Version: plan.FormatVersion, App: "e2e", Stacks: []plan.Stack{root, bad, after, other}}
+			p := &plan.Plan{App: "e2e", Stacks: []plan.Stack{root, bad, after, other}}
 
 			opts := testOptions(t, deploy.MethodDirect)
 			opts.ContinueOnError = c.continueOnError
 			opts.Concurrency = 1 // "other" is ready only after "bad" has failed
-			sum, err := runDeploy(t, p, files, opts)
+			sum, err := runDeploy(t, p, opts)
 			if err == nil {
 				t.Fatal("deploy with a failing stack succeeded")
 			}

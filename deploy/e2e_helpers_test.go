@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // testOptions are fast, non-interactive options; the SDK configuration is
 // loaded the way the CLI loads it, from the environment startMoto set.
-func testOptions(t *testing.T, method string) deploy.Options {
+func testOptions(t *testing.T, method deploy.Method) deploy.Options {
 	t.Helper()
 	return deploy.Options{
 		Method: method,
@@ -45,9 +44,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // runDeploy deploys and returns the summary, failing the test on setup
 // errors (a run error with a summary is returned to the caller).
-func runDeploy(t *testing.T, p *plan.Plan, files fs.FS, opts deploy.Options) (*deploy.Summary, error) {
+func runDeploy(t *testing.T, p *plan.Plan, opts deploy.Options) (*deploy.Summary, error) {
 	t.Helper()
-	sum, err := deploy.Deploy(context.Background(), p, files, opts)
+	sum, err := deploy.Deploy(context.Background(), p, opts)
 	if sum == nil {
 		t.Fatalf("deploy: %v", err)
 	}

@@ -5,21 +5,19 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // bigPlan is a bucket stack and a stack whose template is larger than
 // CloudFormation takes inline; it names the bucket as its template bucket.
-func bigPlan(topics int) (*plan.Plan, fstest.MapFS) {
-	files := fstest.MapFS{}
+func bigPlan(topics int) *plan.Plan {
 	const bucketName = "bgc-e2e-templates-111111111111-us-east-1"
-	store := stackOf(files, "tools", toolsAcct, "us-east-1", "artifacts", tmpl(nil, map[string]any{"Bucket": bucket(bucketName, nil)}, nil))
+	store := stackOf("tools", toolsAcct, "us-east-1", "artifacts", tmpl(nil, map[string]any{"Bucket": bucket(bucketName, nil)}, nil))
 	resources := map[string]any{}
 	for i := range topics {
 		resources[fmt.Sprintf("Topic%03d", i)] = map[string]any{
@@ -27,26 +25,26 @@ func bigPlan(topics int) (*plan.Plan, fstest.MapFS) {
 			"Properties": map[string]any{"TopicName": fmt.Sprintf("bgc-e2e-%03d", i), "DisplayName": strings.Repeat("x", 90)},
 		}
 	}
-	big := stackOf(files, "tools", toolsAcct, "us-east-1", "pipeline", tmpl(nil, resources, map[string]any{"First": out(ref("Topic000"))}))
+	big := stackOf("tools", toolsAcct, "us-east-1", "pipeline", tmpl(nil, resources, map[string]any{"First": out(ref("Topic000"))}))
 	big.DependsOn = []string{store.ID}
 	big.TemplateBucket = bucketName
-	return &plan.Plan{Version: plan.FormatVersion, App: "e2e", Stacks: []plan.Stack{store, big}}, files
+	return &plan.Plan{App: "e2e", Stacks: []plan.Stack{store, big}}
 }
 
 // TestLargeTemplateIsStaged: a template over 51,200 bytes is uploaded to the
 // stack's template bucket and deployed by TemplateURL, with both methods;
 // a re-run changes nothing.
 func TestLargeTemplateIsStaged(t *testing.T) {
-	for _, method := range []string{deploy.MethodDirect, deploy.MethodChangeSet} {
-		t.Run(method, func(t *testing.T) {
+	for _, method := range []deploy.Method{deploy.MethodDirect, deploy.MethodChangeSet} {
+		t.Run(string(method), func(t *testing.T) {
 			startMoto(t)
-			p, files := bigPlan(300)
-			if n := len(files[p.Stacks[1].Template].Data); n <= deploy.MaxTemplateBody {
+			p := bigPlan(300)
+			if n := len(p.Stacks[1].Body); n <= deploy.MaxTemplateBody {
 				t.Fatalf("test template is only %d bytes", n)
 			}
 			opts := testOptions(t, method)
 			opts.Yes = true
-			sum, err := runDeploy(t, p, files, opts)
+			sum, err := runDeploy(t, p, opts)
 			if err != nil {
 				t.Fatalf("deploy: %v", err)
 			}
@@ -60,7 +58,7 @@ func TestLargeTemplateIsStaged(t *testing.T) {
 			if err != nil || len(objs.Contents) != 1 {
 				t.Fatalf("staged objects: %v, %v", objs, err)
 			}
-			sum, err = runDeploy(t, p, files, opts)
+			sum, err = runDeploy(t, p, opts)
 			if err != nil {
 				t.Fatalf("redeploy: %v", err)
 			}
@@ -73,9 +71,9 @@ func TestLargeTemplateIsStaged(t *testing.T) {
 // deploy stops before changing anything and names the stack and its size.
 func TestLargeTemplateWithoutBucketIsRefused(t *testing.T) {
 	startMoto(t)
-	p, files := bigPlan(300)
+	p := bigPlan(300)
 	p.Stacks[1].TemplateBucket = ""
-	sum, err := deploy.Deploy(context.Background(), p, files, testOptions(t, deploy.MethodDirect))
+	sum, err := deploy.Deploy(context.Background(), p, testOptions(t, deploy.MethodDirect))
 	if sum != nil || err == nil || !strings.Contains(err.Error(), "tools/us-east-1/pipeline") || !strings.Contains(err.Error(), "templateBucket") {
 		t.Fatalf("err = %v, want a refusal naming the stack and templateBucket", err)
 	}

@@ -22,7 +22,7 @@ type Event struct {
 	Time    time.Time       `json:"time"`
 	Type    string          `json:"type"`
 	Stack   string          `json:"stack,omitempty"`
-	Phase   string          `json:"phase,omitempty"`
+	Phase   Phase           `json:"phase,omitempty"`
 	Message string          `json:"message,omitempty"`
 	Event   *ResourceEvent  `json:"event,omitempty"`
 	Changes []Change        `json:"changes,omitempty"`

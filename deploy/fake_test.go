@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // fakeStack is one stack of the fake.

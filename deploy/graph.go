@@ -12,18 +12,22 @@ type node struct {
 	key string
 	// deps must succeed before the node starts.
 	deps []string
+	// base is the node's result before it runs (its identity); a node that
+	// never starts reports it with StatusSkipped.
+	base StackResult
 }
 
-// nodeOutcome is what happened to one node.
-type nodeOutcome struct {
-	err error
-	// skipped is set for nodes that never started; reason says why.
-	skipped bool
-	reason  string
-}
+// work runs one node. deps holds the results of the node's dependencies,
+// every one of which succeeded. It returns the node's result.
+type work func(ctx context.Context, id string, deps map[string]StackResult) StackResult
 
 // scheduler runs a DAG given in an order where every dependency comes before
 // its dependents (plan.Check guarantees this for plans).
+//
+// Locking rule: only the scheduling loop in run reads or writes the state of
+// the walk (what started, what finished, every result); each work call runs
+// on its own goroutine, sees only copies of its dependencies' results and
+// hands its own result back on a channel.
 type scheduler struct {
 	global, perKey  int
 	continueOnError bool
@@ -32,7 +36,7 @@ type scheduler struct {
 // completion reports a finished node to the scheduling loop.
 type completion struct {
 	id  string
-	err error
+	res StackResult
 }
 
 // run starts each node as soon as all of its dependencies succeeded and the
@@ -40,13 +44,22 @@ type completion struct {
 // node starts, unless continueOnError, in which case only nodes that
 // (transitively) depend on a failed node are skipped. Running nodes always
 // finish. Cancelling ctx stops new starts the same way. run returns once no
-// node runs, with an outcome for every node.
-func (s scheduler) run(ctx context.Context, nodes []node, work func(ctx context.Context, id string) error) map[string]nodeOutcome {
-	out := make(map[string]nodeOutcome, len(nodes))
+// node runs, with a result for every node.
+func (s scheduler) run(ctx context.Context, nodes []node, do work) map[string]StackResult {
+	results := make(map[string]StackResult, len(nodes))
+	byID := make(map[string]node, len(nodes))
+	for _, n := range nodes {
+		byID[n.id] = n
+	}
 	started := map[string]bool{}
 	running, perKey := 0, map[string]int{}
 	done := make(chan completion)
 	var firstFailure string
+	skip := func(n node, reason string) {
+		r := n.base
+		r.Status, r.Reason = StatusSkipped, reason
+		results[n.id] = r
+	}
 
 	for {
 		if firstFailure == "" || s.continueOnError {
@@ -54,39 +67,40 @@ func (s scheduler) run(ctx context.Context, nodes []node, work func(ctx context.
 				if started[n.id] || ctx.Err() != nil {
 					continue
 				}
-				if _, settled := out[n.id]; settled {
+				if _, settled := results[n.id]; settled {
 					continue
 				}
-				ready, skip := true, ""
+				ready, why := true, ""
 				for _, d := range n.deps {
-					o, finished := out[d]
+					r, finished := results[d]
 					switch {
 					case !finished:
 						ready = false
-					case o.err != nil:
-						skip = fmt.Sprintf("depends on %s, which failed", d)
-					case o.skipped:
-						skip = fmt.Sprintf("depends on %s, which was skipped", d)
+					case r.Status.failed():
+						why = fmt.Sprintf("depends on %s, which failed", d)
+					case r.Status == StatusSkipped:
+						why = fmt.Sprintf("depends on %s, which was skipped", d)
 					}
-					if skip != "" {
+					if why != "" {
 						break
 					}
 				}
-				if skip != "" {
-					out[n.id] = nodeOutcome{skipped: true, reason: skip}
+				if why != "" {
+					skip(n, why)
 					continue
 				}
-				if !ready {
+				if !ready || running >= s.global || perKey[n.key] >= s.perKey {
 					continue
 				}
-				if running >= s.global || perKey[n.key] >= s.perKey {
-					continue
+				deps := make(map[string]StackResult, len(n.deps))
+				for _, d := range n.deps {
+					deps[d] = results[d]
 				}
 				started[n.id] = true
 				running++
 				perKey[n.key]++
 				go func(id string) {
-					done <- completion{id: id, err: work(ctx, id)}
+					done <- completion{id: id, res: do(ctx, id, deps)}
 				}(n.id)
 			}
 		}
@@ -95,19 +109,15 @@ func (s scheduler) run(ctx context.Context, nodes []node, work func(ctx context.
 		}
 		c := <-done
 		running--
-		for _, n := range nodes {
-			if n.id == c.id {
-				perKey[n.key]--
-			}
-		}
-		out[c.id] = nodeOutcome{err: c.err}
-		if c.err != nil && firstFailure == "" {
+		perKey[byID[c.id].key]--
+		results[c.id] = c.res
+		if c.res.Status.failed() && firstFailure == "" {
 			firstFailure = c.id
 		}
 	}
 
 	for _, n := range nodes {
-		if _, settled := out[n.id]; settled {
+		if _, settled := results[n.id]; settled {
 			continue
 		}
 		reason := "not started: the run was cancelled"
@@ -115,12 +125,12 @@ func (s scheduler) run(ctx context.Context, nodes []node, work func(ctx context.
 			reason = fmt.Sprintf("not started: %s failed", firstFailure)
 		}
 		for _, d := range n.deps {
-			if o := out[d]; o.err != nil {
+			if results[d].Status.failed() {
 				reason = fmt.Sprintf("depends on %s, which failed", d)
 				break
 			}
 		}
-		out[n.id] = nodeOutcome{skipped: true, reason: reason}
+		skip(n, reason)
 	}
-	return out
+	return results
 }

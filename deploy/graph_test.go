@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -26,23 +25,26 @@ func TestSchedulerOrderAndSkips(t *testing.T) {
 			var mu sync.Mutex
 			var order []string
 			s := scheduler{global: 1, perKey: 1, continueOnError: c.continueOnError}
-			out := s.run(context.Background(), nodes, func(_ context.Context, id string) error {
+			out := s.run(context.Background(), nodes, func(_ context.Context, id string, deps map[string]StackResult) StackResult {
 				mu.Lock()
 				order = append(order, id)
 				mu.Unlock()
 				if id == "b" {
-					return errors.New("boom")
+					if deps["a"].Outputs["from"] != "a" {
+						t.Errorf("b did not get a's result: %+v", deps)
+					}
+					return StackResult{ID: id, Status: StatusFailed}
 				}
-				return nil
+				return StackResult{ID: id, Status: StatusCreated, Outputs: map[string]string{"from": id}}
 			})
 			for id, want := range c.want {
 				o := out[id]
 				got := "ok"
-				switch {
-				case o.err != nil:
+				switch o.Status {
+				case StatusFailed:
 					got = "failed"
-				case o.skipped:
-					got = "skipped: " + o.reason
+				case StatusSkipped:
+					got = "skipped: " + o.Reason
 				}
 				if got != want {
 					t.Errorf("%s: %q, want %q", id, got, want)
@@ -65,7 +67,7 @@ func TestSchedulerCaps(t *testing.T) {
 	running, perKey := 0, map[string]int{}
 	maxRunning, maxPerKey := 0, 0
 	s := scheduler{global: 4, perKey: 2}
-	out := s.run(context.Background(), nodes, func(_ context.Context, id string) error {
+	out := s.run(context.Background(), nodes, func(_ context.Context, id string, _ map[string]StackResult) StackResult {
 		key := nodes[atoi(id)].key
 		mu.Lock()
 		running++
@@ -78,13 +80,13 @@ func TestSchedulerCaps(t *testing.T) {
 		running--
 		perKey[key]--
 		mu.Unlock()
-		return nil
+		return StackResult{ID: id, Status: StatusCreated}
 	})
 	if maxRunning > 4 || maxPerKey > 2 {
 		t.Errorf("ran %d at once (cap 4), %d per key (cap 2)", maxRunning, maxPerKey)
 	}
 	for id, o := range out {
-		if o.err != nil || o.skipped {
+		if o.Status != StatusCreated {
 			t.Errorf("%s: %+v", id, o)
 		}
 	}
@@ -92,12 +94,12 @@ func TestSchedulerCaps(t *testing.T) {
 
 func TestSchedulerCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	nodes := []node{{id: "a", key: "k"}, {id: "b", key: "k", deps: []string{"a"}}}
-	out := scheduler{global: 2, perKey: 2}.run(ctx, nodes, func(context.Context, string) error {
+	nodes := []node{{id: "a", key: "k"}, {id: "b", key: "k", deps: []string{"a"}, base: StackResult{ID: "b", StackName: "bee"}}}
+	out := scheduler{global: 2, perKey: 2}.run(ctx, nodes, func(_ context.Context, id string, _ map[string]StackResult) StackResult {
 		cancel()
-		return nil
+		return StackResult{ID: id, Status: StatusCreated}
 	})
-	if !out["b"].skipped || out["b"].reason != "not started: the run was cancelled" {
+	if b := out["b"]; b.Status != StatusSkipped || b.Reason != "not started: the run was cancelled" || b.StackName != "bee" {
 		t.Errorf("b after cancel: %+v", out["b"])
 	}
 }

@@ -5,16 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // MaxTemplateBody is the largest template CloudFormation accepts inline as
@@ -26,48 +23,21 @@ const MaxTemplateBody = 51200
 // MaxTemplateURLBody is the largest template CloudFormation reads from S3.
 const MaxTemplateURLBody = 1 << 20
 
-// readTemplates reads every stack's template from fsys (paths are relative
-// to the plan's directory) and checks its size.
-func readTemplates(fsys fs.FS, stacks []plan.Stack) (map[string]string, error) {
-	bodies := make(map[string]string, len(stacks))
+// checkTemplates checks every stack has a template CloudFormation can take.
+func checkTemplates(stacks []plan.Stack) error {
 	var errs []error
 	for _, s := range stacks {
-		name := path.Clean(strings.TrimPrefix(s.Template, "./"))
-		data, err := fs.ReadFile(fsys, name)
+		n := len(s.Body)
 		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("stack %s: template: %w", s.ID, err))
-		case len(data) > MaxTemplateURLBody:
-			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d", s.ID, s.Template, len(data), MaxTemplateURLBody))
-		case len(data) > MaxTemplateBody && s.TemplateBucket == "":
-			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d bytes inline and the plan names no templateBucket to stage it in", s.ID, s.Template, len(data), MaxTemplateBody))
-		default:
-			bodies[s.ID] = string(data)
+		case n == 0:
+			errs = append(errs, fmt.Errorf("stack %s: template %s is empty", s.ID, s.Template))
+		case n > MaxTemplateURLBody:
+			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d", s.ID, s.Template, n, MaxTemplateURLBody))
+		case n > MaxTemplateBody && s.TemplateBucket == "":
+			errs = append(errs, fmt.Errorf("stack %s: template %s is %d bytes; CloudFormation accepts at most %d bytes inline and the plan names no templateBucket to stage it in", s.ID, s.Template, n, MaxTemplateBody))
 		}
 	}
-	return bodies, errors.Join(errs...)
-}
-
-// outputStore holds the outputs of finished stacks for later parameters.
-type outputStore struct {
-	mu sync.Mutex
-	m  map[string]map[string]string
-}
-
-func (o *outputStore) set(id string, outputs map[string]string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.m == nil {
-		o.m = map[string]map[string]string{}
-	}
-	o.m[id] = outputs
-}
-
-func (o *outputStore) get(id string) (map[string]string, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	v, ok := o.m[id]
-	return v, ok
+	return errors.Join(errs...)
 }
 
 // errUnknownInput is returned by resolveParams when a referenced output does
@@ -75,8 +45,9 @@ func (o *outputStore) get(id string) (map[string]string, bool) {
 var errUnknownInput = errors.New("unknown input")
 
 // resolveParams turns the plan's parameters into CloudFormation parameters,
-// sorted by key, reading bound values from the outputs of finished stacks.
-func resolveParams(s plan.Stack, outs *outputStore) ([]types.Parameter, error) {
+// sorted by key, reading bound values from the outputs of the stack's
+// dependencies.
+func resolveParams(s plan.Stack, deps map[string]StackResult) ([]types.Parameter, error) {
 	keys := make([]string, 0, len(s.Parameters))
 	for k := range s.Parameters {
 		keys = append(keys, k)
@@ -90,7 +61,7 @@ func resolveParams(s plan.Stack, outs *outputStore) ([]types.Parameter, error) {
 		case v.Value != nil:
 			val = *v.Value
 		case v.From != nil:
-			o, _ := outs.get(v.From.Stack)
+			o := deps[v.From.Stack].Outputs
 			got, ok := o[v.From.Output]
 			if !ok {
 				return nil, fmt.Errorf("%w: parameter %s reads output %s of %s, which has no such output (it has: %s)", errUnknownInput, k, v.From.Output, v.From.Stack, strings.Join(sortedKeys(o), ", "))

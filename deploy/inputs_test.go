@@ -3,22 +3,21 @@ package deploy
 import (
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
-func TestReadTemplatesRejectsLargeBodies(t *testing.T) {
-	files := fstest.MapFS{
-		"ok.json":  {Data: []byte(`{"Resources":{}}`)},
-		"big.yaml": {Data: []byte(strings.Repeat("#", MaxTemplateBody+1))},
+func TestCheckTemplatesRejectsLargeBodies(t *testing.T) {
+	stacks := []plan.Stack{
+		{ID: "a/r/ok", Template: "ok.json", Body: []byte(`{"Resources":{}}`)},
+		{ID: "a/r/big", Template: "./big.yaml", Body: []byte(strings.Repeat("#", MaxTemplateBody+1))},
+		{ID: "a/r/gone", Template: "gone.json"},
 	}
-	stacks := []plan.Stack{{ID: "a/r/ok", Template: "ok.json"}, {ID: "a/r/big", Template: "./big.yaml"}, {ID: "a/r/gone", Template: "gone.json"}}
-	_, err := readTemplates(files, stacks)
+	err := checkTemplates(stacks)
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"stack a/r/big: template ./big.yaml is 51201 bytes", "stack a/r/gone: template:"} {
+	for _, want := range []string{"stack a/r/big: template ./big.yaml is 51201 bytes", "stack a/r/gone: template gone.json is empty"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -31,7 +30,7 @@ func TestReadTemplatesRejectsLargeBodies(t *testing.T) {
 func TestInputHashCoversEveryInput(t *testing.T) {
 	s := plan.Stack{Tags: map[string]string{"a": "1"}, Capabilities: []string{"CAPABILITY_IAM"},
 		Parameters: map[string]plan.ParamValue{"P": plan.Literal("x")}}
-	params, err := resolveParams(s, &outputStore{})
+	params, err := resolveParams(s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +43,7 @@ func TestInputHashCoversEveryInput(t *testing.T) {
 		"param": func() string {
 			s2 := s
 			s2.Parameters = map[string]plan.ParamValue{"P": plan.Literal("y")}
-			p2, _ := resolveParams(s2, &outputStore{})
+			p2, _ := resolveParams(s2, nil)
 			return inputHash("body", p2, s2)
 		},
 		"tag":  func() string { s2 := s; s2.Tags = map[string]string{"a": "2"}; return inputHash("body", params, s2) },

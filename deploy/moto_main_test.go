@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/bgc-dev/bgc/internal/mototest"
+	"github.com/bgc-dev/bgc/internal/testenv"
 )
 
 // The end-to-end tests talk the real AWS wire protocol to one moto_server
@@ -46,10 +47,7 @@ func startMoto(t *testing.T) *mototest.Server {
 		motoSrv, motoErr = mototest.Start(motoLog)
 	})
 	if motoErr != nil {
-		if os.Getenv("BGC_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("BGC_REQUIRE_TOOLS=1 but moto_server cannot run: %v", motoErr)
-		}
-		t.Skipf("SKIPPING end-to-end test against moto: %v", motoErr)
+		testenv.Missing(t, "moto_server (the end-to-end tests against the AWS wire protocol)", motoErr)
 	}
 	if err := motoSrv.Reset(context.Background()); err != nil {
 		t.Fatal(err)

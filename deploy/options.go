@@ -11,23 +11,51 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
+// Method is how Deploy applies a stack.
+type Method string
+
 // Deploy methods.
 const (
 	// MethodChangeSet creates a change set per stack, shows it, asks before
 	// replacements or removals, then executes it. The default.
-	MethodChangeSet = "changeset"
+	MethodChangeSet Method = "changeset"
 	// MethodDirect calls CreateStack or UpdateStack without a preview.
-	MethodDirect = "direct"
+	MethodDirect Method = "direct"
 )
+
+// ParseMethod accepts the name of a method; "" is the default.
+func ParseMethod(s string) (Method, error) {
+	switch m := Method(s); m {
+	case "":
+		return MethodChangeSet, nil
+	case MethodChangeSet, MethodDirect:
+		return m, nil
+	}
+	return "", fmt.Errorf("method %q is not one of %s, %s", s, MethodChangeSet, MethodDirect)
+}
+
+// OutputFormat is how a run reports.
+type OutputFormat string
 
 // Output formats.
 const (
 	// OutputText writes progress and the summary as human text.
-	OutputText = "text"
+	OutputText OutputFormat = "text"
 	// OutputJSON writes NDJSON events and a final summary object to Stdout and
 	// human progress to Stderr.
-	OutputJSON = "json"
+	OutputJSON OutputFormat = "json"
 )
+
+// ParseOutputFormat accepts the name of an output format; "" is text.
+func ParseOutputFormat(s string) (OutputFormat, error) {
+	switch f := OutputFormat(s); f {
+	case "":
+		return OutputText, nil
+	case OutputText, OutputJSON:
+		return f, nil
+	}
+	return "", fmt.Errorf("output %q is not one of %s, %s", s, OutputText, OutputJSON)
+}
 
 // Common holds the settings Deploy and Destroy share.
 type Common struct {
@@ -45,7 +73,7 @@ type Common struct {
 	PerTargetConcurrency int
 
 	// Output is OutputText (default) or OutputJSON.
-	Output string
+	Output OutputFormat
 	// Stdout receives the summary (text) or NDJSON events (json).
 	Stdout io.Writer
 	// Stderr receives human progress.
@@ -82,7 +110,7 @@ type Common struct {
 type Options struct {
 	Common
 	// Method is MethodChangeSet (default) or MethodDirect.
-	Method string
+	Method Method
 	// DryRun creates a change set for every stack whose inputs are known,
 	// prints it and deletes it again (and the empty stack it made for a new
 	// stack). Nothing is executed. It always uses change sets.
@@ -112,13 +140,11 @@ func (c *Common) normalize() error {
 	if c.PerTargetConcurrency <= 0 {
 		c.PerTargetConcurrency = 3
 	}
-	switch c.Output {
-	case "":
-		c.Output = OutputText
-	case OutputText, OutputJSON:
-	default:
-		return fmt.Errorf("output %q is not one of %q, %q", c.Output, OutputText, OutputJSON)
+	out, err := ParseOutputFormat(string(c.Output))
+	if err != nil {
+		return err
 	}
+	c.Output = out
 	if c.Stdout == nil {
 		c.Stdout = io.Discard
 	}
@@ -152,13 +178,11 @@ func (c *Common) normalize() error {
 }
 
 func (o *Options) normalize() error {
-	switch o.Method {
-	case "":
-		o.Method = MethodChangeSet
-	case MethodChangeSet, MethodDirect:
-	default:
-		return fmt.Errorf("method %q is not one of %q, %q", o.Method, MethodChangeSet, MethodDirect)
+	m, err := ParseMethod(string(o.Method))
+	if err != nil {
+		return err
 	}
+	o.Method = m
 	return o.Common.normalize()
 }
 

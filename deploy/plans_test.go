@@ -3,9 +3,8 @@ package deploy_test
 import (
 	"encoding/json"
 	"fmt"
-	"testing/fstest"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // The accounts and regions of the test plans. moto isolates accounts by the
@@ -82,14 +81,13 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// stackOf builds a plan stack and stores its template in files.
-func stackOf(files fstest.MapFS, accountName, account, region, name, body string) plan.Stack {
+// stackOf builds a plan stack with its template.
+func stackOf(accountName, account, region, name, body string) plan.Stack {
 	id := fmt.Sprintf("%s/%s/%s", accountName, region, name)
 	path := fmt.Sprintf("templates/%s-%s-%s.json", accountName, region, name)
-	files[path] = &fstest.MapFile{Data: []byte(body)}
 	return plan.Stack{
 		ID: id, Account: account, AccountName: accountName, Region: region,
-		StackName: "bgc-e2e-" + name, Template: path, DeployRole: deployRole,
+		StackName: "bgc-e2e-" + name, Template: path, Body: []byte(body), DeployRole: deployRole,
 		Tags: map[string]string{"bgc:app": "e2e"},
 	}
 }
@@ -100,11 +98,10 @@ func stackOf(files fstest.MapFS, accountName, account, region, name, body string
 //	tools/us-east-1/artifacts (Retain: bucket) -> every <target>/net (VPC,
 //	tagged with the bucket name) -> <target>/app (security group in that
 //	VPC) -> tools/eu-central-1/registry (bucket tagged with every group id).
-func wiredPlan(registryVersion string) (*plan.Plan, fstest.MapFS) {
-	files := fstest.MapFS{}
-	p := &plan.Plan{Version: plan.FormatVersion, App: "e2e"}
+func wiredPlan(registryVersion string) *plan.Plan {
+	p := &plan.Plan{App: "e2e"}
 
-	art := stackOf(files, "tools", toolsAcct, "us-east-1", "artifacts", tmpl(nil,
+	art := stackOf("tools", toolsAcct, "us-east-1", "artifacts", tmpl(nil,
 		map[string]any{"Bucket": bucket("bgc-e2e-artifacts-"+toolsAcct, nil)},
 		map[string]any{"BucketName": out(ref("Bucket")), "BucketArn": out(getAtt("Bucket", "Arn"))}))
 	art.Retain = true
@@ -114,7 +111,7 @@ func wiredPlan(registryVersion string) (*plan.Plan, fstest.MapFS) {
 	registryTags := map[string]any{"version": ref("Version")}
 	var registryDeps []string
 	for i, tg := range targets {
-		net := stackOf(files, tg.name, tg.account, tg.region, "net", tmpl([]string{"Cidr", "ArtifactBucket"},
+		net := stackOf(tg.name, tg.account, tg.region, "net", tmpl([]string{"Cidr", "ArtifactBucket"},
 			map[string]any{"Vpc": map[string]any{"Type": "AWS::EC2::VPC", "Properties": map[string]any{
 				"CidrBlock": ref("Cidr"),
 				"Tags":      []map[string]any{{"Key": "artifact-bucket", "Value": ref("ArtifactBucket")}},
@@ -126,7 +123,7 @@ func wiredPlan(registryVersion string) (*plan.Plan, fstest.MapFS) {
 		}
 		net.DependsOn = []string{art.ID}
 
-		app := stackOf(files, tg.name, tg.account, tg.region, "app", tmpl([]string{"VpcId"},
+		app := stackOf(tg.name, tg.account, tg.region, "app", tmpl([]string{"VpcId"},
 			map[string]any{"Sg": map[string]any{"Type": "AWS::EC2::SecurityGroup", "Properties": map[string]any{
 				"GroupDescription": "bgc e2e app", "VpcId": ref("VpcId"),
 			}}},
@@ -144,7 +141,7 @@ func wiredPlan(registryVersion string) (*plan.Plan, fstest.MapFS) {
 	for _, tg := range targets {
 		params = append(params, tg.name+"Group")
 	}
-	reg := stackOf(files, "tools", toolsAcct, "eu-central-1", "registry", tmpl(params,
+	reg := stackOf("tools", toolsAcct, "eu-central-1", "registry", tmpl(params,
 		map[string]any{"Bucket": bucket("bgc-e2e-registry-"+toolsAcct, registryTags)}, nil))
 	reg.Parameters = registryParams
 	reg.DependsOn = registryDeps
@@ -152,34 +149,33 @@ func wiredPlan(registryVersion string) (*plan.Plan, fstest.MapFS) {
 	if err := p.Check(); err != nil {
 		panic(err)
 	}
-	return p, files
+	return p
 }
 
 // plainPlan has no output bindings (moto keeps no outputs for stacks made
 // through change sets) but dependsOn edges across accounts and regions.
 // withExtra adds a second bucket to beta's data stack; dropping it later
 // is a change that removes a resource.
-func plainPlan(withExtra bool, extraStack bool) (*plan.Plan, fstest.MapFS) {
-	files := fstest.MapFS{}
-	p := &plan.Plan{Version: plan.FormatVersion, App: "e2e"}
-	logs := stackOf(files, "tools", toolsAcct, "us-east-1", "logs", tmpl(nil,
+func plainPlan(withExtra bool, extraStack bool) *plan.Plan {
+	p := &plan.Plan{App: "e2e"}
+	logs := stackOf("tools", toolsAcct, "us-east-1", "logs", tmpl(nil,
 		map[string]any{"Bucket": bucket("bgc-cs-logs-"+toolsAcct, nil)}, nil))
 	logs.Retain = true
-	alpha := stackOf(files, "alpha", alphaAcct, "ap-south-1", "vpc", tmpl(nil,
+	alpha := stackOf("alpha", alphaAcct, "ap-south-1", "vpc", tmpl(nil,
 		map[string]any{"Vpc": map[string]any{"Type": "AWS::EC2::VPC", "Properties": map[string]any{"CidrBlock": "10.20.0.0/16"}}}, nil))
 	alpha.DependsOn = []string{logs.ID}
 	dataRes := map[string]any{"A": bucket("bgc-cs-data-a-"+betaAcct, nil)}
 	if withExtra {
 		dataRes["B"] = bucket("bgc-cs-data-b-"+betaAcct, nil)
 	}
-	data := stackOf(files, "beta", betaAcct, "eu-central-1", "data", tmpl(nil, dataRes, nil))
+	data := stackOf("beta", betaAcct, "eu-central-1", "data", tmpl(nil, dataRes, nil))
 	data.DependsOn = []string{logs.ID}
-	gamma := stackOf(files, "gamma", gammaAcct, "us-east-1", "vpc", tmpl(nil,
+	gamma := stackOf("gamma", gammaAcct, "us-east-1", "vpc", tmpl(nil,
 		map[string]any{"Vpc": map[string]any{"Type": "AWS::EC2::VPC", "Properties": map[string]any{"CidrBlock": "10.30.0.0/16"}}}, nil))
 	gamma.DependsOn = []string{data.ID, alpha.ID}
 	p.Stacks = append(p.Stacks, logs, alpha, data, gamma)
 	if extraStack {
-		extra := stackOf(files, "alpha", alphaAcct, "eu-central-1", "extra", tmpl(nil,
+		extra := stackOf("alpha", alphaAcct, "eu-central-1", "extra", tmpl(nil,
 			map[string]any{"Bucket": bucket("bgc-cs-extra-"+alphaAcct, nil)}, nil))
 		extra.DependsOn = []string{gamma.ID}
 		p.Stacks = append(p.Stacks, extra)
@@ -187,5 +183,5 @@ func plainPlan(withExtra bool, extraStack bool) (*plan.Plan, fstest.MapFS) {
 	if err := p.Check(); err != nil {
 		panic(err)
 	}
-	return p, files
+	return p
 }

@@ -8,18 +8,23 @@ import (
 	"time"
 )
 
-// Phases a stack passes through while it runs; the final ones are Status
-// values.
+// Phase is where a stack is in a run: one of the phases below while it
+// runs, then its final Status.
+type Phase string
+
+// Phases a stack passes through while it runs.
 const (
-	phaseQueued    = "queued"
-	phaseChecking  = "checking"
-	phaseWaiting   = "waiting"   // another operation is in progress
-	phaseReplacing = "replacing" // deleting a failed first create
-	phaseChangeSet = "changeset"
-	phaseReview    = "review"
-	phaseExecuting = "executing"
-	phaseDeleting  = "deleting"
+	phaseQueued    Phase = "queued"
+	phaseChecking  Phase = "checking"
+	phaseWaiting   Phase = "waiting"   // another operation is in progress
+	phaseReplacing Phase = "replacing" // deleting a failed first create
+	phaseChangeSet Phase = "changeset"
+	phaseExecuting Phase = "executing"
+	phaseDeleting  Phase = "deleting"
 )
+
+// final says the phase is a stack's final status.
+func (p Phase) final() bool { return Status(p).known() }
 
 // progress renders a run for people (a live table on a terminal, otherwise
 // one timestamped line per event) and, with Output json, for programs.
@@ -44,7 +49,7 @@ type progress struct {
 // row is one stack in the live table.
 type row struct {
 	id          string
-	phase       string
+	phase       Phase
 	done, total int
 	seen        map[string]bool // logical ids counted in done
 	start, end  time.Time
@@ -102,7 +107,7 @@ func (p *progress) close() {
 }
 
 // phase records that a stack entered a phase (or ended with a Status).
-func (p *progress) phase(id, phase, msg string) {
+func (p *progress) phase(id string, phase Phase, msg string) {
 	now := p.now()
 	if p.json != nil {
 		p.json.emit(Event{Time: now, Type: EventPhase, Stack: id, Phase: phase, Message: msg})
@@ -113,11 +118,11 @@ func (p *progress) phase(id, phase, msg string) {
 	if r == nil {
 		return
 	}
-	if r.start.IsZero() && phase != phaseQueued && phase != string(StatusSkipped) {
+	if r.start.IsZero() && phase != phaseQueued && phase != Phase(StatusSkipped) {
 		r.start = now
 	}
 	r.phase = phase
-	if isFinal(phase) {
+	if phase.final() {
 		r.end = now
 	}
 	if msg != "" {
@@ -276,14 +281,6 @@ func (p *progress) redraw() {
 	}
 	p.drawn = len(p.rows) + 1
 	io.WriteString(p.human, b.String())
-}
-
-func isFinal(phase string) bool {
-	switch Status(phase) {
-	case StatusCreated, StatusUpdated, StatusNoChanges, StatusPlanned, StatusUnknown, StatusFailed, StatusSkipped, StatusDeleted, StatusRetained, StatusAbsent:
-		return true
-	}
-	return false
 }
 
 func formatChange(c Change) string {

@@ -10,13 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
-// stackRun deploys one stack: it reads the stack's status, brings it to a
-// state it can be deployed from, and creates or updates it.
+// stackRun is one stack's part of a run: deploy reads the stack's status,
+// brings it to a state it can be deployed from, and creates or updates it;
+// destroy deletes it. It owns its result until it hands it back.
 type stackRun struct {
-	*runner
+	*engine
 	s    plan.Stack
 	api  cfnAPI
 	res  *StackResult
@@ -46,8 +47,16 @@ func failf(format string, args ...any) *stackFailure {
 // maxTransitions bounds the describe-act loop (wait, replace, deploy).
 const maxTransitions = 8
 
-// run drives the stack from its current status to the plan's state.
-func (r *stackRun) run(ctx context.Context) error {
+// deploy resolves the stack's parameters from its dependencies' outputs and
+// drives the stack from its current status to the plan's state.
+func (r *stackRun) deploy(ctx context.Context, deps map[string]StackResult) error {
+	params, err := resolveParams(r.s, deps)
+	if err != nil {
+		return err
+	}
+	r.params = params
+	r.hash = inputHash(r.body, params, r.s)
+	r.tags = stackTags(r.s)
 	name := r.s.StackName
 	for range maxTransitions {
 		r.progress(phaseChecking, "")
@@ -65,13 +74,12 @@ func (r *stackRun) run(ctx context.Context) error {
 			// Only change sets exist: no resource was ever created.
 			return r.create(ctx, st)
 		case inProgress(status):
-			r.progress(phaseWaiting, fmt.Sprintf("stack is %s; waiting for that operation to finish", status))
-			if _, _, err := r.poll.waitStable(ctx, r.api, aws.ToString(st.StackId), r.poll.latestEventID(ctx, r.api, aws.ToString(st.StackId)), r.onEvent); err != nil {
-				return fmt.Errorf("waiting for %s: %w", status, err)
+			if err := r.waitOperation(ctx, st); err != nil {
+				return err
 			}
 			continue
 		case status == types.StackStatusRollbackComplete || status == types.StackStatusRollbackFailed:
-			if r.opts.DryRun && r.opts.ReplaceFailed && !r.s.Retain {
+			if r.opts().DryRun && r.opts().ReplaceFailed && !r.s.Retain {
 				r.succeed(nil, StatusPlanned, fmt.Sprintf("stack is %s: a real run deletes and re-creates it", status))
 				return nil
 			}
@@ -103,7 +111,7 @@ func (r *stackRun) replaceFailed(ctx context.Context, st *types.Stack) error {
 	case r.s.Retain:
 		return r.withRecentFailures(ctx, st, failf(
 			"stack is %s after a failed first create; it holds retained resources, so bgc never deletes it: inspect it, delete it yourself (turn termination protection off first) and re-run", status))
-	case !r.opts.ReplaceFailed:
+	case !r.opts().ReplaceFailed:
 		return r.withRecentFailures(ctx, st, failf(
 			"stack is %s after a failed first create and cannot be updated; re-run with --replace-failed to delete and re-create it, or delete it yourself", status))
 	}
@@ -111,12 +119,70 @@ func (r *stackRun) replaceFailed(ctx context.Context, st *types.Stack) error {
 	return r.deleteStack(ctx, st)
 }
 
-// deleteStack deletes a stack and waits until it is gone.
+// waitOperation waits for the operation in progress on a stack to end.
+func (r *stackRun) waitOperation(ctx context.Context, st *types.Stack) error {
+	r.progress(phaseWaiting, fmt.Sprintf("stack is %s; waiting for that operation to finish", st.StackStatus))
+	id := aws.ToString(st.StackId)
+	if _, _, err := r.poll.waitStable(ctx, r.api, id, r.poll.latestEventID(ctx, r.api, id), r.onEvent); err != nil {
+		return fmt.Errorf("waiting for %s: %w", st.StackStatus, err)
+	}
+	return nil
+}
+
+// destroy deletes the stack unless Destroy keeps it: it waits for an
+// operation in progress, turns termination protection off for a Retain
+// stack and deletes it.
+func (r *stackRun) destroy(ctx context.Context) error {
+	if why, kept := r.keep[r.s.ID]; kept {
+		r.res.Status, r.res.Reason = StatusRetained, why
+		return nil
+	}
+	for range maxTransitions {
+		r.progress(phaseChecking, "")
+		st, err := r.poll.describe(ctx, r.api, r.s.StackName)
+		if err != nil {
+			return fmt.Errorf("describe stack: %w", err)
+		}
+		if st == nil {
+			r.res.Status = StatusAbsent
+			return nil
+		}
+		r.res.StackARN = aws.ToString(st.StackId)
+		if inProgress(st.StackStatus) {
+			if err := r.waitOperation(ctx, st); err != nil {
+				return err
+			}
+			continue
+		}
+		if aws.ToBool(st.EnableTerminationProtection) {
+			if !r.s.Retain {
+				return failf("termination protection is on, but the plan does not mark this stack Retain; turn it off yourself if it should be deleted")
+			}
+			// If this fails, the delete below is still tried: CloudFormation
+			// refuses it while protection is on, and that error is reported.
+			if _, err := r.api.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
+				StackName: st.StackId, EnableTerminationProtection: aws.Bool(false),
+			}); err != nil {
+				r.warn(fmt.Sprintf("could not turn termination protection off: %v", err))
+			}
+		}
+		if err := r.deleteStack(ctx, st); err != nil {
+			return err
+		}
+		r.res.Status = StatusDeleted
+		return nil
+	}
+	return failf("stack did not settle after %d status changes", maxTransitions)
+}
+
+// deleteStack deletes a stack and waits until it is gone: the one delete
+// path of both a destroy and a replaced failed create.
 func (r *stackRun) deleteStack(ctx context.Context, st *types.Stack) error {
+	r.progress(phaseDeleting, "")
 	id := aws.ToString(st.StackId)
 	marker := r.poll.latestEventID(ctx, r.api, id)
 	if _, err := r.api.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(id), ClientRequestToken: r.token("delete")}); err != nil {
-		return fmt.Errorf("delete stack: %w", err)
+		return failf("delete stack: %s", apiMessage(err))
 	}
 	final, events, err := r.poll.waitStable(ctx, r.api, id, marker, r.onEvent)
 	if err != nil {
@@ -131,7 +197,7 @@ func (r *stackRun) deleteStack(ctx context.Context, st *types.Stack) error {
 // create deploys a stack that does not exist (review is the empty
 // REVIEW_IN_PROGRESS stack left by an earlier change set, or nil).
 func (r *stackRun) create(ctx context.Context, review *types.Stack) error {
-	if r.opts.DryRun || r.opts.Method == MethodChangeSet {
+	if r.opts().DryRun || r.opts().Method == MethodChangeSet {
 		return r.viaChangeSet(ctx, types.ChangeSetTypeCreate, review)
 	}
 	if review != nil {
@@ -145,10 +211,10 @@ func (r *stackRun) create(ctx context.Context, review *types.Stack) error {
 // update deploys an existing stack, unless it already runs exactly these
 // inputs.
 func (r *stackRun) update(ctx context.Context, st *types.Stack) error {
-	if !r.opts.Force && r.unchanged(ctx, st) {
+	if !r.opts().Force && r.unchanged(ctx, st) {
 		return r.noChanges(ctx, st, "inputs unchanged")
 	}
-	if r.opts.DryRun || r.opts.Method == MethodChangeSet {
+	if r.opts().DryRun || r.opts().Method == MethodChangeSet {
 		return r.viaChangeSet(ctx, types.ChangeSetTypeUpdate, st)
 	}
 	return r.updateDirect(ctx, st)
@@ -209,7 +275,7 @@ func (r *stackRun) finishOperation(ctx context.Context, final *types.Stack, even
 // protect turns termination protection on for Retain stacks. A failure is
 // a warning: the stack itself is deployed.
 func (r *stackRun) protect(ctx context.Context, st *types.Stack) {
-	if !r.s.Retain || r.opts.DryRun || aws.ToBool(st.EnableTerminationProtection) {
+	if !r.s.Retain || r.opts().DryRun || aws.ToBool(st.EnableTerminationProtection) {
 		return
 	}
 	_, err := r.api.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
@@ -226,7 +292,8 @@ func (r *stackRun) warn(msg string) {
 	r.prog.warning(r.s.ID, msg)
 }
 
-// succeed records the result and publishes the outputs to later stacks.
+// succeed records the result with the stack's outputs, which the stacks
+// that depend on this one read their parameters from.
 func (r *stackRun) succeed(st *types.Stack, status Status, why string) {
 	outs := map[string]string{}
 	if st != nil {
@@ -234,9 +301,6 @@ func (r *stackRun) succeed(st *types.Stack, status Status, why string) {
 		for _, o := range st.Outputs {
 			outs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 		}
-	}
-	if st != nil || !r.opts.DryRun {
-		r.outputs.set(r.s.ID, outs)
 	}
 	r.res.Outputs = outs
 	r.res.Status = status
@@ -260,11 +324,18 @@ func (r *stackRun) withRecentFailures(ctx context.Context, st *types.Stack, f *s
 // so that the SDK's retries of a call are recognised as the same request.
 func (r *stackRun) token(op string) *string {
 	r.attempt++
-	t := fmt.Sprintf("bgc-%s-%s-%s-%d-%s", r.opts.RunID, r.opts.nonce, op, r.attempt, r.hash[:12])
+	h := r.hash
+	if h == "" { // destroy sends no inputs
+		h = inputHash("", nil, r.s)
+	}
+	t := fmt.Sprintf("bgc-%s-%s-%s-%d-%s", r.c.RunID, r.c.nonce, op, r.attempt, h[:12])
 	return aws.String(t)
 }
 
-func (r *stackRun) progress(phase, msg string) { r.prog.phase(r.s.ID, phase, msg) }
+// opts are the deploy options (a deploy's stackRun only).
+func (r *stackRun) opts() *Options { return r.deployOpts }
+
+func (r *stackRun) progress(phase Phase, msg string) { r.prog.phase(r.s.ID, phase, msg) }
 
 func (r *stackRun) onEvent(ev ResourceEvent) { r.prog.resource(r.s.ID, r.s.StackName, ev) }
 

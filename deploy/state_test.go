@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // These tests use the fake CloudFormation (fake_test.go) for the states
@@ -21,9 +21,11 @@ const fakeTemplate = `{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}`
 
 // oneStack is a plan with the stack "a/us-east-1/app" and a dependent.
 func oneStack(retain bool) *plan.Plan {
-	p := &plan.Plan{Version: plan.FormatVersion, App: "t", Stacks: []plan.Stack{
-		{ID: "a/us-east-1/app", Account: "111111111111", Region: "us-east-1", StackName: "app", Template: "app.json", Retain: retain},
+	p := &plan.Plan{App: "t", Stacks: []plan.Stack{
+		{ID: "a/us-east-1/app", Account: "111111111111", Region: "us-east-1", StackName: "app", Template: "app.json", Retain: retain,
+			Body: []byte(fakeTemplate), Resources: 1},
 		{ID: "a/us-east-1/next", Account: "111111111111", Region: "us-east-1", StackName: "next", Template: "next.json",
+			Body: []byte(fakeTemplate), Resources: 1,
 			DependsOn: []string{"a/us-east-1/app"}, Parameters: map[string]plan.ParamValue{"N": plan.FromOutput("a/us-east-1/app", "Name")}},
 	}}
 	if err := p.Check(); err != nil {
@@ -48,11 +50,7 @@ func fakeOptions(mod func(*Options)) Options {
 
 func runFake(t *testing.T, f *fakeCFN, p *plan.Plan, opts Options) *Summary {
 	t.Helper()
-	bodies := map[string]string{}
-	for _, s := range p.Stacks {
-		bodies[s.ID] = fakeTemplate
-	}
-	sum, err := deploy(context.Background(), p, bodies, opts, fakeSource{f})
+	sum, err := runDeploy(context.Background(), p, opts, fakeSource{f})
 	if sum == nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -210,18 +208,12 @@ func TestMissingOutputFailsStack(t *testing.T) {
 	}
 }
 
-// TestCodeDeployGuardScope: only property changes of a CODE_DEPLOY service
-// are refused; a tag-only change (stack tags reach every resource) passes.
-// moto reports no Scope, so this is a unit test of the rule.
+// TestCodeDeployGuardScope: only property changes of a frozen resource
+// (the CODE_DEPLOY service) are refused; a tag-only change (stack tags
+// reach every resource) passes. moto reports no Scope, so this is a unit
+// test of the rule.
 func TestCodeDeployGuardScope(t *testing.T) {
-	body := `Resources:
-  Service:
-    Type: AWS::ECS::Service
-    Properties:
-      DeploymentController: {Type: CODE_DEPLOY}
-  Other:
-    Type: AWS::SNS::Topic
-`
+	s := plan.Stack{Frozen: []plan.Frozen{{LogicalID: "Service", Type: "AWS::ECS::Service", Reason: "an ECS service under the CODE_DEPLOY controller"}}}
 	tests := map[string]struct {
 		change  Change
 		refused bool
@@ -234,7 +226,7 @@ func TestCodeDeployGuardScope(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			err := refuseCodeDeployServiceUpdate(body, []Change{tc.change})
+			err := refuseFrozenChanges(s, []Change{tc.change})
 			if (err != nil) != tc.refused {
 				t.Errorf("refused = %v, want %v (%v)", err != nil, tc.refused, err)
 			}

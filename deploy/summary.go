@@ -30,7 +30,22 @@ const (
 )
 
 // ok says the status is not a failure.
-func (s Status) ok() bool { return s != StatusFailed && s != StatusSkipped && s != "" }
+func (s Status) ok() bool { return s.known() && s != StatusFailed && s != StatusSkipped }
+
+// failed says the stack's own operation failed; its dependents are skipped.
+func (s Status) failed() bool { return s == StatusFailed }
+
+// known says s is one of the final statuses.
+func (s Status) known() bool {
+	switch s {
+	case StatusCreated, StatusUpdated, StatusNoChanges, StatusPlanned, StatusUnknown, StatusFailed, StatusSkipped, StatusDeleted, StatusRetained, StatusAbsent:
+		return true
+	}
+	return false
+}
+
+// phase is the status as the last phase of a stack.
+func (s Status) phase() Phase { return Phase(s) }
 
 // Summary is the result of one Deploy or Destroy run.
 type Summary struct {

@@ -1,59 +1,24 @@
 package deploy
 
 import (
+	"encoding/json"
 	"maps"
 	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	"go.yaml.in/yaml/v3"
 )
 
-// templateResources reads the Resources section of a template, YAML or JSON
-// (YAML parses both). Intrinsic short forms (!Ref) are not used by bgc's
-// templates; a template that does not parse yields nil.
-func templateResources(body string) map[string]any {
-	var t struct {
-		Resources map[string]any `yaml:"Resources"`
-	}
-	if yaml.Unmarshal([]byte(body), &t) != nil {
-		return nil
-	}
-	return t.Resources
-}
-
-// countResources is the number of resources a template declares.
-func countResources(body string) int { return len(templateResources(body)) }
-
-// codeDeployServices lists the logical ids of ECS services under the
-// CODE_DEPLOY deployment controller. ECS refuses CloudFormation's updates
-// of such a service (CloudFormation sends every property, including the
-// task definition, which only CodeDeploy may change), so the deployer
-// stops a change set that modifies one before executing it.
-func codeDeployServices(body string) map[string]bool {
-	out := map[string]bool{}
-	for id, r := range templateResources(body) {
-		res, _ := r.(map[string]any)
-		if res["Type"] != "AWS::ECS::Service" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
-		ctrl, _ := props["DeploymentController"].(map[string]any)
-		if ctrl["Type"] == "CODE_DEPLOY" {
-			out[id] = true
-		}
-	}
-	return out
-}
-
-// sameTemplate compares two templates parsed, so that formatting (or JSON
-// against YAML) does not count as a change.
-func sameTemplate(a, b string) bool {
-	if a == b {
+// sameTemplate says CloudFormation holds the template bgc would send: the
+// same bytes (GetTemplate's Original stage returns the template as it was
+// submitted), or the same JSON document. Anything else counts as changed,
+// and CloudFormation decides whether it is.
+func sameTemplate(have, want string) bool {
+	if have == want {
 		return true
 	}
 	var x, y any
-	if yaml.Unmarshal([]byte(a), &x) != nil || yaml.Unmarshal([]byte(b), &y) != nil {
+	if json.Unmarshal([]byte(have), &x) != nil || json.Unmarshal([]byte(want), &y) != nil {
 		return false
 	}
 	return reflect.DeepEqual(x, y)

@@ -46,9 +46,29 @@ func (t *Template) Tree() (map[string]any, error) {
 	return out.(map[string]any), nil
 }
 
-// Render returns the template as "yaml" or "json", deterministic and
+// Format is how templates and other documents are rendered.
+type Format string
+
+// The formats bgc renders.
+const (
+	YAML Format = "yaml"
+	JSON Format = "json"
+)
+
+// ParseFormat accepts "yaml" or "json"; "" means YAML.
+func ParseFormat(s string) (Format, error) {
+	switch Format(s) {
+	case "", YAML:
+		return YAML, nil
+	case JSON:
+		return JSON, nil
+	}
+	return "", fmt.Errorf("unknown output format %q (want yaml or json)", s)
+}
+
+// Render returns the template as YAML or JSON, deterministic and
 // newline-terminated.
-func (t *Template) Render(format string) ([]byte, error) {
+func (t *Template) Render(format Format) ([]byte, error) {
 	tree, err := t.Tree()
 	if err != nil {
 		return nil, err
@@ -56,19 +76,19 @@ func (t *Template) Render(format string) ([]byte, error) {
 	return Marshal(tree, format)
 }
 
-// Marshal renders a generic tree as "yaml" or "json" with sorted keys and a
-// final newline.
-func Marshal(tree any, format string) ([]byte, error) {
+// Marshal renders a generic tree (or Ordered mappings) as YAML or JSON with
+// sorted map keys and a final newline.
+func Marshal(tree any, format Format) ([]byte, error) {
 	var buf bytes.Buffer
 	switch format {
-	case "json":
+	case JSON:
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(tree); err != nil {
 			return nil, err
 		}
-	case "yaml", "":
+	case YAML, "":
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(2)
 		if err := enc.Encode(tree); err != nil {
@@ -131,4 +151,17 @@ func resolve(v any) (any, error) {
 		return x, nil
 	}
 	return v, nil
+}
+
+// CompactJSON renders v as compact JSON without HTML escaping: for JSON
+// documents that CloudFormation takes as strings (an ECR lifecycle policy)
+// and for measuring documents against AWS size limits.
+func CompactJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

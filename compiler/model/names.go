@@ -68,15 +68,24 @@ const SubnetBits = 3
 // (AWS's smallest subnet is /28, /27 keeps room for an ALB's addresses).
 const MaxVPCPrefix = 24
 
+// ParseIPv4Network parses an IPv4 CIDR block without host bits.
+func ParseIPv4Network(cidr string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 CIDR block", cidr)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("%q has host bits set; the network is %s", cidr, p.Masked())
+	}
+	return p, nil
+}
+
 // LayoutSubnets computes the subnets of a network; it fails when the CIDR is
 // not a valid IPv4 network or too small.
 func LayoutSubnets(n Network) (Subnets, error) {
-	p, err := netip.ParsePrefix(n.CIDR)
-	if err != nil || !p.Addr().Is4() {
-		return Subnets{}, fmt.Errorf("%q is not an IPv4 CIDR block", n.CIDR)
-	}
-	if p.Masked() != p {
-		return Subnets{}, fmt.Errorf("%q has host bits set; the network is %s", n.CIDR, p.Masked())
+	p, err := ParseIPv4Network(n.CIDR)
+	if err != nil {
+		return Subnets{}, err
 	}
 	if p.Bits() < 16 || p.Bits() > MaxVPCPrefix {
 		return Subnets{}, fmt.Errorf("%q must have a prefix between /16 and /%d to leave room for %d subnets", n.CIDR, MaxVPCPrefix, 2*n.AZs)

@@ -24,12 +24,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("version: 1\nname: &a [*a]\n"))
 	f.Add([]byte("version: 1\nservice: {cpu: 1e400}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		app, ds, err := spec.Load("app.yaml", data)
+		loaded, ds, err := spec.Load("app.yaml", data)
 		if err != nil {
 			t.Fatalf("internal error on fuzz input: %v", err)
 		}
-		if (app == nil) == (len(ds) == 0) {
-			t.Fatalf("got model %v with %d diagnostics", app != nil, len(ds))
+		if (loaded == nil) == (len(ds) == 0) {
+			t.Fatalf("got model %v with %d diagnostics", loaded != nil, len(ds))
 		}
 		for _, d := range ds {
 			if d.Message == "" || d.File != "app.yaml" {

@@ -1,7 +1,9 @@
 // Package spec reads app.yaml: bytes -> YAML node tree -> plain values and a
-// position index -> JSON Schema diagnostics -> typed File -> semantic rules
-// -> defaults applied -> model.App. Every problem is reported with the
-// line and column of the YAML node it concerns, all at once.
+// position index -> JSON Schema diagnostics -> typed File -> defaults
+// applied (model.App) -> semantic rules, which read both the file and the
+// resolved model. Every problem is reported with the line and column of the
+// YAML node it concerns, all at once. The position index leaves with the
+// model (Positions), so checks of generated output report the same way.
 package spec
 
 import (
@@ -22,10 +24,17 @@ const SupportedVersion = 1
 // MaxFileSize bounds the input; a real app.yaml is a few kilobytes.
 const MaxFileSize = 1 << 20
 
+// Loaded is a valid app.yaml: the resolved model and where each element of
+// the spec is.
+type Loaded struct {
+	App       *model.App
+	Positions *Positions
+}
+
 // LoadFile reads name from fsys and loads it; display is the name used in
 // diagnostics (usually the path the user typed). A missing file or a
 // directory is reported as a diagnostic, not an error.
-func LoadFile(fsys fs.FS, name, display string) (*model.App, Diagnostics, error) {
+func LoadFile(fsys fs.FS, name, display string) (*Loaded, Diagnostics, error) {
 	info, err := fs.Stat(fsys, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -56,7 +65,7 @@ func unwrapPathError(err error) string {
 
 // Load checks data and resolves it into a model. Diagnostics mean invalid
 // input; the error is reserved for internal failures.
-func Load(file string, data []byte) (*model.App, Diagnostics, error) {
+func Load(file string, data []byte) (*Loaded, Diagnostics, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, Diagnostics{{File: file, Message: "file is empty", Hint: `run "bgc init" for a commented starter app.yaml`}}, nil
 	}
@@ -90,12 +99,13 @@ func Load(file string, data []byte) (*model.App, Diagnostics, error) {
 		return nil, nil, fmt.Errorf("%s: schema and spec types disagree: %w", file, err)
 	}
 	app := resolve(&f)
-	ds = checkRules(file, t, &f, app)
+	pos := &Positions{file: file, t: t}
+	ds = checkRules(pos, &f, app)
 	if len(ds) > 0 {
 		ds.Sort()
 		return nil, ds, nil
 	}
-	return app, nil, nil
+	return &Loaded{App: app, Positions: pos}, nil, nil
 }
 
 // checkVersion reads version before anything else: a file of another
@@ -127,23 +137,4 @@ func invalidUTF8Offset(b []byte) int {
 		i += size
 	}
 	return len(b)
-}
-
-// Locate returns the line and column of the key at path (e.g. "accounts")
-// in an app.yaml, or 0, 0 when it is not there. Later stages use it to
-// position problems found after loading.
-func Locate(data []byte, path ...string) (line, col int) {
-	t, ds := parse("", data)
-	if t == nil || len(ds) > 0 {
-		return 0, 0
-	}
-	n, ok := t.index[pointer(path)]
-	if !ok {
-		return 0, 0
-	}
-	pos := n.value
-	if n.key != nil {
-		pos = n.key
-	}
-	return pos.Line, pos.Column
 }

@@ -26,10 +26,11 @@ func readExample(t testing.TB) []byte {
 
 // TestResolveExample pins every default the example relies on.
 func TestResolveExample(t *testing.T) {
-	app, ds, err := spec.Load("app.yaml", readExample(t))
+	loaded, ds, err := spec.Load("app.yaml", readExample(t))
 	if err != nil || len(ds) > 0 {
 		t.Fatalf("err %v\n%s", err, ds.Error())
 	}
+	app := loaded.App
 	net := model.Network{CIDR: "10.0.0.0/16", AZs: 2, NAT: model.NATPerAZ}
 	tl := model.TestListener{Port: 8080, CIDR: "10.0.0.0/16"}
 	role := "OrganizationAccountAccessRole"
@@ -87,10 +88,11 @@ service: {name: api, port: 8080, cpu: 512, memory: 1024, desiredCount: 3, bootst
 deployment: {testListener: {port: 9000, cidr: 192.168.0.0/24}}
 tags: {team: platform}
 `
-	app, ds, err := spec.Load("app.yaml", []byte(src))
+	loaded, ds, err := spec.Load("app.yaml", []byte(src))
 	if err != nil || len(ds) > 0 {
 		t.Fatalf("err %v\n%s", err, ds.Error())
 	}
+	app := loaded.App
 	var got []string
 	for _, tg := range app.Targets {
 		got = append(got, strings.Join([]string{tg.ID(), tg.Network.CIDR, string(tg.Network.NAT), tg.CertificateARN, tg.TestListener.CIDR}, " "))

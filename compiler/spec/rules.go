@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -11,40 +12,21 @@ import (
 
 // checker collects semantic diagnostics and places them at YAML positions.
 type checker struct {
-	file string
-	t    *tree
-	f    *File
-	app  *model.App
-	ds   Diagnostics
+	src *Positions
+	f   *File
+	app *model.App
+	ds  Diagnostics
 }
 
 // at reports a problem at the value of the node the path names; when that
 // node does not exist (a default was used), at its nearest ancestor.
 func (c *checker) at(path []string, msg, hint string) {
-	c.report(path, false, msg, hint)
+	c.ds = append(c.ds, c.src.At(path, false, msg, hint))
 }
 
 // atKey reports a problem at the key of the node the path names.
 func (c *checker) atKey(path []string, msg, hint string) {
-	c.report(path, true, msg, hint)
-}
-
-func (c *checker) report(path []string, useKey bool, msg, hint string) {
-	d := Diagnostic{File: c.file, Path: DisplayPath(path), Message: msg, Hint: hint}
-	for p := path; ; p = p[:len(p)-1] {
-		if n, ok := c.t.index[pointer(p)]; ok {
-			pos := n.value
-			if (useKey || len(p) < len(path)) && n.key != nil {
-				pos = n.key
-			}
-			d.Line, d.Column = pos.Line, pos.Column
-			break
-		}
-		if len(p) == 0 {
-			break
-		}
-	}
-	c.ds = append(c.ds, d)
+	c.ds = append(c.ds, c.src.At(path, true, msg, hint))
 }
 
 func path(tokens ...any) []string {
@@ -63,8 +45,8 @@ func path(tokens ...any) []string {
 }
 
 // checkRules runs every cross-field rule the schema cannot express.
-func checkRules(file string, t *tree, f *File, app *model.App) Diagnostics {
-	c := &checker{file: file, t: t, f: f, app: app}
+func checkRules(src *Positions, f *File, app *model.App) Diagnostics {
+	c := &checker{src: src, f: f, app: app}
 	c.checkAccounts()
 	c.checkWaves()
 	c.checkPartition()
@@ -73,8 +55,6 @@ func checkRules(file string, t *tree, f *File, app *model.App) Diagnostics {
 	c.checkService()
 	c.checkNetworks()
 	c.checkDeployment()
-	c.checkNames()
-	c.checkPipelineLimits()
 	c.checkTags()
 	return c.ds
 }
@@ -289,10 +269,19 @@ func (c *checker) checkDeployment() {
 		c.at(path("deployment", "testListener", "port"), fmt.Sprintf("port %d is taken by the production listener", port), "use another port, e.g. 8080")
 	}
 	if tl != nil && tl.CIDR != nil {
-		if _, err := model.LayoutSubnets(model.Network{CIDR: *tl.CIDR, AZs: 2}); err != nil && !strings.Contains(err.Error(), "prefix between") {
+		if _, err := model.ParseIPv4Network(*tl.CIDR); err != nil {
 			c.at(path("deployment", "testListener", "cidr"), err.Error(), "")
 		}
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // arnField returns the i-th colon-separated field of an ARN.

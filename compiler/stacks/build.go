@@ -7,6 +7,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/logs"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // Build environment of the image build.
@@ -62,7 +63,7 @@ func buildStack(app *model.App, toolsKey string, registries []string) *stack {
 		Description:   str("Builds " + app.Service.Name + " once and pushes it to every target"),
 		ServiceRole:   cfn.GetAtt("BuildRole", "Arn"),
 		EncryptionKey: str(keyArn),
-		Source:        &codebuild.Project_Source{Type: "CODEPIPELINE", BuildSpec: str(app.Source.OutputDir + "/" + buildspecFile)},
+		Source:        &codebuild.Project_Source{Type: "CODEPIPELINE", BuildSpec: str(app.Source.OutputDir + "/" + plan.BuildspecFile)},
 		Artifacts:     &codebuild.Project_Artifacts{Type: "CODEPIPELINE"},
 		Environment: &codebuild.Project_Environment{
 			Type: "LINUX_CONTAINER", ComputeType: buildCompute, Image: buildImage,

@@ -5,10 +5,8 @@ import (
 
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/plan"
 )
-
-// buildspecFile is the build's spec, at <OutputDir>/buildspec.yml in the repository.
-const buildspecFile = "buildspec.yml"
 
 // releaseDir is where the build stages its output artifact.
 const releaseDir = ".bgc-release"
@@ -21,7 +19,7 @@ const releaseDir = ".bgc-release"
 // appspec.yaml, into one output artifact. The deploy actions read
 // "<account>/<region>/taskdef.json" and "appspec.yaml" from it. Runs in a
 // subshell so `set -e` ends the script, not CodeBuild's shell.
-const buildScript = `(
+var buildScript = `(
 set -euo pipefail
 tag="${CODEBUILD_RESOLVED_SOURCE_VERSION}-${CODEBUILD_BUILD_NUMBER}"
 docker build --file "$DOCKERFILE" --tag "bgc-build:$tag" "$BUILD_CONTEXT"
@@ -36,12 +34,21 @@ for target in $TARGETS; do
   digest="$(aws ecr describe-images --region "$region" --registry-id "$account_id" --repository-name "$REPOSITORY" --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text)"
   case "$digest" in sha256:*) ;; *) echo "no digest for $registry/$REPOSITORY:$tag" >&2; exit 1 ;; esac
   echo "$account/$region: $registry/$REPOSITORY@$digest"
-  out="` + releaseDir + `/$account/$region"
+  out="` + releaseDir + `/` + shellTargetDir + `"
   mkdir -p "$out"
-  sed "s|<IMAGE1_NAME>|$registry/$REPOSITORY@$digest|g" "$OUTPUT_DIR/$account/$region/taskdef.json" > "$out/taskdef.json"
-  cp "$OUTPUT_DIR/$account/$region/appspec.yaml" "$out/appspec.yaml"
+  sed "s|<IMAGE1_NAME>|$registry/$REPOSITORY@$digest|g" "$OUTPUT_DIR/` + shellTaskDef + `" > "$out/` + plan.TaskDefFile + `"
+  cp "$OUTPUT_DIR/` + shellAppSpec + `" "$out/` + plan.AppSpecFile + `"
 done
 )`
+
+// The layout's per-target paths in terms of the script's variables: the
+// build reads the committed build output and writes the release artifact
+// in the same layout, which the deploy actions read.
+var (
+	shellTargetDir = plan.TargetDir("$account", "$region")
+	shellTaskDef   = plan.TaskDefPath("$account", "$region")
+	shellAppSpec   = plan.AppSpecPath("$account", "$region")
+)
 
 // buildspec renders buildspec.yml.
 func buildspec(app *model.App) ([]byte, error) {
@@ -69,5 +76,5 @@ func buildspec(app *model.App) ([]byte, error) {
 			"files":          []string{"**/*"},
 		},
 	}
-	return cfn.Marshal(spec, "yaml")
+	return cfn.Marshal(spec, cfn.YAML)
 }

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -8,7 +9,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/tags"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // Stack kinds: the last element of a plan id and the suffix of a stack name.
@@ -38,6 +39,16 @@ type stack struct {
 	// templateBucket is where the deployer may stage this stack's template
 	// when it is too large to send inline; a dependency must create it.
 	templateBucket string
+	// frozen are resources CloudFormation must never modify once created.
+	frozen []plan.Frozen
+	// problems are what this stack would hold that AWS refuses.
+	problems Problems
+}
+
+// freeze marks a resource the deployer must never let CloudFormation
+// modify after it exists.
+func (s *stack) freeze(logicalID string, r cfn.Resource, reason string) {
+	s.frozen = append(s.frozen, plan.Frozen{LogicalID: logicalID, Type: r.AWSCloudFormationType(), Reason: reason})
 }
 
 func (s *stack) id() string { return stackID(s.accountName, s.region, s.kind) }
@@ -58,13 +69,7 @@ func (s *stack) bind(param, fromStack, output string) {
 // needs records a dependency once.
 func (s *stack) needs(ids ...string) {
 	for _, id := range ids {
-		found := false
-		for _, d := range s.dependsOn {
-			if d == id {
-				found = true
-			}
-		}
-		if !found {
+		if !slices.Contains(s.dependsOn, id) {
 			s.dependsOn = append(s.dependsOn, id)
 		}
 	}

@@ -3,78 +3,96 @@ package stacks
 import (
 	"fmt"
 
+	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
+	"github.com/bgc-dev/bgc/plan/planfile"
 )
 
 // Options controls the output.
 type Options struct {
-	// Format of the templates: "yaml" (default) or "json".
-	Format string
+	// Format of the templates (default YAML).
+	Format cfn.Format
 }
 
-// Generate returns every output file keyed by its slash path relative to
-// the output directory: each stack's template, each target's taskdef.json
-// and appspec.yaml, buildspec.yml and plan.json. It is pure and
-// byte-for-byte deterministic.
-func Generate(app *model.App, opts Options) (map[string][]byte, error) {
+// Result is everything one app generates: the plan (with every template
+// body) and the files of the output directory, keyed by their slash path
+// relative to it (plan.TemplatePath and friends).
+type Result struct {
+	Plan  *plan.Plan
+	Files map[string][]byte
+}
+
+// Generate builds every stack of app and renders each template, each
+// target's taskdef.json and appspec.yaml, buildspec.yml and plan.json. It is
+// pure and byte-for-byte deterministic. When the app is valid but generates
+// something AWS would refuse (a name or policy over its limit, too many
+// pipeline stages), the error is Problems.
+func Generate(app *model.App, opts Options) (*Result, error) {
 	format := opts.Format
 	if format == "" {
-		format = "yaml"
+		format = cfn.YAML
 	}
-	if format != "yaml" && format != "json" {
-		return nil, fmt.Errorf("unknown output format %q (want yaml or json)", format)
+	if _, err := cfn.ParseFormat(string(format)); err != nil {
+		return nil, err
 	}
 	list, err := buildStacks(app)
 	if err != nil {
 		return nil, err
 	}
 	files := map[string][]byte{}
-	p := plan.Plan{Version: plan.FormatVersion, App: app.Name}
-	var limits LimitErrors
+	p := &plan.Plan{App: app.Name}
+	var problems Problems
+	names := newNameCheck()
 	for _, s := range list {
+		// The value tree is built once: checked, measured and rendered.
 		tree, err := s.tpl.Tree()
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", s.id(), err)
 		}
-		limits = append(limits, checkLimits(s.id(), tree)...)
-		body, err := s.tpl.Render(format)
+		problems = append(problems, s.problems...)
+		problems = append(problems, checkLimits(s.id(), tree)...)
+		names.stack(s.stackName)
+		names.resources(tree)
+		body, err := cfn.Marshal(tree, format)
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", s.id(), err)
 		}
-		path := s.accountName + "/" + s.region + "/" + s.stackName + ".template." + format
+		path := plan.TemplatePath(s.accountName, s.region, s.stackName, string(format))
 		files[path] = body
-		p.Stacks = append(p.Stacks, planEntry(app, s, path))
+		p.Stacks = append(p.Stacks, planEntry(app, s, path, body, tree))
 	}
-	if len(limits) > 0 {
-		return nil, limits
+	problems = append(problems, names.problems()...)
+	if len(problems) > 0 {
+		problems.sort()
+		return nil, problems
 	}
 	if err := p.Check(); err != nil {
-		return nil, fmt.Errorf("internal error: %w", err)
+		return nil, fmt.Errorf("internal error: plan: %w", err)
 	}
 	for _, t := range app.Targets {
 		td, err := taskdefJSON(app, t)
 		if err != nil {
 			return nil, err
 		}
-		files[t.ID()+"/taskdef.json"] = td
+		files[plan.TaskDefPath(t.Account, t.Region)] = td
 		as, err := appspecYAML(app)
 		if err != nil {
 			return nil, err
 		}
-		files[t.ID()+"/appspec.yaml"] = as
+		files[plan.AppSpecPath(t.Account, t.Region)] = as
 	}
 	bs, err := buildspec(app)
 	if err != nil {
 		return nil, err
 	}
-	files[buildspecFile] = bs
-	pj, err := p.Marshal()
+	files[plan.BuildspecFile] = bs
+	pj, err := planfile.Encode(p)
 	if err != nil {
 		return nil, err
 	}
-	files["plan.json"] = pj
-	return files, nil
+	files[plan.File] = pj
+	return &Result{Plan: p, Files: files}, nil
 }
 
 // buildStacks builds every stack in plan order: keys (primary first),
@@ -122,12 +140,13 @@ func buildStacks(app *model.App) ([]*stack, error) {
 	return list, nil
 }
 
-// planEntry turns a built stack into its plan.json entry.
-func planEntry(app *model.App, s *stack, path string) plan.Stack {
+// planEntry turns a built stack into its plan entry.
+func planEntry(app *model.App, s *stack, path string, body []byte, tree map[string]any) plan.Stack {
 	tags := map[string]string{}
 	for _, kv := range app.Tags {
 		tags[kv.Key] = kv.Value
 	}
+	resources, _ := tree["Resources"].(map[string]any)
 	return plan.Stack{
 		ID:             s.id(),
 		Account:        s.accountID,
@@ -135,6 +154,9 @@ func planEntry(app *model.App, s *stack, path string) plan.Stack {
 		Region:         s.region,
 		StackName:      s.stackName,
 		Template:       path,
+		Body:           body,
+		Resources:      len(resources),
+		Frozen:         s.frozen,
 		DeployRole:     s.deployRole,
 		Parameters:     s.params,
 		Capabilities:   capabilities(s),

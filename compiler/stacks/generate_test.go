@@ -5,28 +5,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/compiler/stacks"
+	"github.com/bgc-dev/bgc/plan"
+	"github.com/bgc-dev/bgc/plan/planfile"
 	"github.com/google/go-cmp/cmp"
 )
 
-func generate(t testing.TB, app *model.App, format string) map[string][]byte {
+func generate(t testing.TB, app *model.App, format cfn.Format) map[string][]byte {
 	t.Helper()
-	files, err := stacks.Generate(app, stacks.Options{Format: format})
+	res, err := stacks.Generate(app, stacks.Options{Format: format})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return files
+	return res.Files
 }
 
 func TestDeterministic(t *testing.T) {
 	for name, app := range variants() {
 		t.Run(name, func(t *testing.T) {
-			for _, format := range []string{"yaml", "json"} {
+			for _, format := range []cfn.Format{cfn.YAML, cfn.JSON} {
 				a, b := generate(t, app, format), generate(t, app, format)
 				if diff := cmp.Diff(a, b); diff != "" {
 					t.Errorf("%s: two runs differ (-first +second):\n%s", format, diff)
@@ -62,8 +65,8 @@ func TestBadNetworkFails(t *testing.T) {
 func TestPlan(t *testing.T) {
 	for name, app := range variants() {
 		t.Run(name, func(t *testing.T) {
-			files := generate(t, app, "json")
-			p, err := plan.Parse(files["plan.json"])
+			files := generate(t, app, cfn.JSON)
+			p, err := planfile.Decode(files[plan.File])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +116,7 @@ func TestPlan(t *testing.T) {
 // and the same log configuration, roles and sizes as the CFN task definition.
 func TestTaskdefMatchesTemplate(t *testing.T) {
 	app := variants()["three-azs-single-nat-https"]
-	files := generate(t, app, "json")
+	files := generate(t, app, cfn.JSON)
 	for _, target := range app.Targets {
 		var td map[string]any
 		if err := json.Unmarshal(files[target.ID()+"/taskdef.json"], &td); err != nil {
@@ -155,7 +158,7 @@ func TestPipelineSplitsWaves(t *testing.T) {
 			app.Targets[i].Wave = 1
 		}
 	}
-	files := generate(t, app, "json")
+	files := generate(t, app, cfn.JSON)
 	var tpl map[string]any
 	if err := json.Unmarshal(files["tools/ap-south-1/poc-pipeline.template.json"], &tpl); err != nil {
 		t.Fatal(err)
@@ -188,19 +191,111 @@ func BenchmarkGenerate(b *testing.B) {
 }
 
 // TestPolicyLimits: past about 140 targets the pipeline and build roles'
-// inline policies exceed IAM's limit, and Generate says so by name.
+// inline policies exceed IAM's limit, and Generate says so by name, as a
+// problem of the spec's accounts.
 func TestPolicyLimits(t *testing.T) {
 	if _, err := stacks.Generate(scaled(100), stacks.Options{}); err != nil {
 		t.Fatalf("100 targets: %v", err)
 	}
 	_, err := stacks.Generate(scaled(150), stacks.Options{})
-	var limits stacks.LimitErrors
-	if !errors.As(err, &limits) || len(limits) != 2 {
+	var problems stacks.Problems
+	if !errors.As(err, &problems) || len(problems) != 2 {
 		t.Fatalf("150 targets: %v, want the pipeline and build role limits", err)
 	}
-	for _, l := range limits {
-		if l.Max != 10240 || l.Size <= l.Max || (l.Resource != "PipelineRole" && l.Resource != "BuildRole") {
-			t.Errorf("unexpected %+v", l)
+	for i, role := range []string{"BuildRole", "PipelineRole"} {
+		p := problems[i]
+		if !strings.Contains(p.Message, "inline policies of "+role) || !strings.HasSuffix(p.Message, "AWS allows 10240") ||
+			!slices.Equal(p.Path, []string{"accounts"}) || !p.AtKey {
+			t.Errorf("problem %d: %+v", i, p)
+		}
+	}
+}
+
+// TestStageLimit: a pipeline over CodePipeline's 50 stages is a problem of
+// the spec's accounts, counted on the stages actually built.
+func TestStageLimit(t *testing.T) {
+	app := scaled(49)
+	app.Deployment.ApprovalBetweenWaves = true
+	for i := range app.Targets {
+		app.Targets[i].Wave = i + 1 // 49 waves + 48 approvals + source + build
+	}
+	_, err := stacks.Generate(app, stacks.Options{})
+	var problems stacks.Problems
+	if !errors.As(err, &problems) || len(problems) != 1 || !strings.Contains(problems[0].Message, "would need 99 stages; CodePipeline allows 50") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestDerivedNames: every named resource type the builders emit has its
+// AWS name limit checked (or is known to take no name), and a name over
+// its limit is reported once per kind, longest first, at name.
+func TestDerivedNames(t *testing.T) {
+	for name, app := range variants() {
+		res, err := stacks.Generate(app, stacks.Options{Format: cfn.JSON})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range res.Plan.Stacks {
+			var tpl struct {
+				Resources map[string]struct{ Type string }
+			}
+			if err := json.Unmarshal(s.Body, &tpl); err != nil {
+				t.Fatal(err)
+			}
+			for id, r := range tpl.Resources {
+				if !stacks.KnownNameType(r.Type) {
+					t.Errorf("%s %s: %s %s is neither in physicalNames nor in unnamedTypes", name, s.ID, id, r.Type)
+				}
+			}
+		}
+	}
+	app := seedApp()
+	app.Name, app.Service.Name = "payments-platform", "checkout-api" // target group names grow past 32
+	_, err := stacks.Generate(app, stacks.Options{})
+	var problems stacks.Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("got %v", err)
+	}
+	var msgs []string
+	for _, p := range problems {
+		msgs = append(msgs, p.Message)
+		if !slices.Equal(p.Path, []string{"name"}) || p.Hint != "shorten name or service.name" {
+			t.Errorf("%+v", p)
+		}
+	}
+	if len(msgs) != 1 || msgs[0] != `the derived target group name "payments-platform-checkout-api-green" is 36 characters; AWS allows 32` {
+		t.Errorf("problems: %q", msgs)
+	}
+}
+
+// TestPlanFacts: each plan entry counts its template's resources and names
+// the CODE_DEPLOY service as frozen, so the deployer never parses a template.
+func TestPlanFacts(t *testing.T) {
+	res, err := stacks.Generate(seedApp(), stacks.Options{Format: cfn.JSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Plan.Stacks {
+		var tpl struct{ Resources map[string]any }
+		if err := json.Unmarshal(s.Body, &tpl); err != nil {
+			t.Fatal(err)
+		}
+		if s.Resources != len(tpl.Resources) || s.Resources == 0 {
+			t.Errorf("%s: %d resources in the plan, %d in the template", s.ID, s.Resources, len(tpl.Resources))
+		}
+		if !bytes.Equal(s.Body, res.Files[s.Template]) {
+			t.Errorf("%s: the plan's body is not the file at %s", s.ID, s.Template)
+		}
+		var frozen []string
+		for _, f := range s.Frozen {
+			frozen = append(frozen, f.LogicalID+" "+f.Type)
+		}
+		var want []string
+		if strings.HasSuffix(s.ID, "/service") {
+			want = []string{"Service AWS::ECS::Service"}
+		}
+		if !slices.Equal(frozen, want) {
+			t.Errorf("%s: frozen %v, want %v", s.ID, frozen, want)
 		}
 	}
 }

@@ -1,10 +1,11 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/bgc-dev/bgc/compiler/cfn"
 )
 
 // AWS size limits on the policy documents bgc generates. They grow with
@@ -17,32 +18,12 @@ const (
 	maxRepositoryPolicy   = 10240 // ECR: repository policy, characters
 )
 
-// LimitError is one generated document over its AWS size limit.
-type LimitError struct {
-	Stack, Resource, What string
-	Size, Max             int
-}
-
-func (e *LimitError) Error() string {
-	return fmt.Sprintf("the %s of %s in stack %s would be %d characters; AWS allows %d", e.What, e.Resource, e.Stack, e.Size, e.Max)
-}
-
-// LimitErrors are every document over its limit, sorted.
-type LimitErrors []*LimitError
-
-func (es LimitErrors) Error() string {
-	msgs := make([]string, len(es))
-	for i, e := range es {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "; ")
-}
-
-// checkLimits measures the policy documents of one rendered template as
-// compact JSON with intrinsics replaced by the longest values they can
-// take (see sizeOf), so a document that passes here passes in AWS.
-func checkLimits(stackID string, tree map[string]any) LimitErrors {
-	var out LimitErrors
+// checkLimits measures the policy documents of one template as compact
+// JSON with intrinsics replaced by the longest values they can take (see
+// sizeOf), so a document that passes here passes in AWS. Every document
+// grows with the number of targets, so problems are reported at accounts.
+func checkLimits(stackID string, tree map[string]any) Problems {
+	var out Problems
 	resources, _ := tree["Resources"].(map[string]any)
 	names := make([]string, 0, len(resources))
 	for n := range resources {
@@ -54,7 +35,11 @@ func checkLimits(stackID string, tree map[string]any) LimitErrors {
 		props, _ := res["Properties"].(map[string]any)
 		check := func(what string, size, max int) {
 			if size > max {
-				out = append(out, &LimitError{Stack: stackID, Resource: name, What: what, Size: size, Max: max})
+				out = append(out, Problem{
+					Path: []string{"accounts"}, AtKey: true,
+					Message: fmt.Sprintf("the %s of %s in stack %s would be %d characters; AWS allows %d", what, name, stackID, size, max),
+					Hint:    "the document grows with the number of targets: split the fleet into several apps",
+				})
 			}
 		}
 		switch res["Type"] {
@@ -81,7 +66,7 @@ func compactSize(v any) int {
 	if v == nil {
 		return 0
 	}
-	b, err := json.Marshal(sizeOf(v))
+	b, err := cfn.CompactJSON(sizeOf(v))
 	if err != nil {
 		return 0
 	}

@@ -3,6 +3,8 @@ package stacks_test
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/bgc-dev/bgc/compiler/cfn"
 )
 
 // motoSkipped are resource types moto's CloudFormation silently skips: a
@@ -18,7 +20,7 @@ var motoSkipped = map[string]bool{
 // those resources are named in Fn::Sub strings instead.
 func TestNoIntrinsicsIntoMotoSkippedTypes(t *testing.T) {
 	for name, app := range variants() {
-		files := generate(t, app, "json")
+		files := generate(t, app, cfn.JSON)
 		for path, body := range files {
 			if len(path) < 14 || path[len(path)-14:] != ".template.json" {
 				continue

@@ -7,10 +7,15 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/events"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/plan"
 )
 
-// maxActionsPerStage is CodePipeline's limit of actions in one stage.
-const maxActionsPerStage = 50
+// CodePipeline's quotas on a pipeline's structure
+// (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html).
+const (
+	maxActionsPerStage = 50
+	maxStages          = 50
+)
 
 // Artifact names of the pipeline.
 const (
@@ -108,6 +113,11 @@ func pipelineStack(app *model.App, keys map[string]string, delivery []string) *s
 			stages = append(stages, stage)
 		}
 	}
+	if len(stages) > maxStages {
+		st.problems = append(st.problems, Problem{Path: []string{"accounts"},
+			Message: fmt.Sprintf("the pipeline would need %d stages; CodePipeline allows %d", len(stages), maxStages),
+			Hint:    "use fewer waves, or turn off deployment.approvalBetweenWaves"})
+	}
 	tpl.Add("Pipeline", &codepipeline.Pipeline{
 		Name:                     str(app.PipelineName()),
 		PipelineType:             str("V2"),
@@ -145,9 +155,9 @@ func deployAction(app *model.App, t model.Target) codepipeline.Pipeline_ActionDe
 			"ApplicationName":                app.CodeDeployApplication(),
 			"DeploymentGroupName":            app.DeploymentGroupName(),
 			"TaskDefinitionTemplateArtifact": releaseArtifact,
-			"TaskDefinitionTemplatePath":     t.Account + "/" + t.Region + "/taskdef.json",
+			"TaskDefinitionTemplatePath":     plan.TaskDefPath(t.Account, t.Region),
 			"AppSpecTemplateArtifact":        releaseArtifact,
-			"AppSpecTemplatePath":            t.Account + "/" + t.Region + "/appspec.yaml",
+			"AppSpecTemplatePath":            plan.AppSpecPath(t.Account, t.Region),
 		},
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/compiler/cfn"
+	"github.com/bgc-dev/bgc/plan"
+	"github.com/bgc-dev/bgc/plan/planfile"
 )
 
 // thing identifies a named AWS resource: kind|account|region|name (region
@@ -43,8 +45,8 @@ var arnPatterns = []struct {
 func TestReferencesCreatedEarlier(t *testing.T) {
 	for name, app := range variants() {
 		t.Run(name, func(t *testing.T) {
-			files := generate(t, app, "json")
-			p, err := plan.Parse(files["plan.json"])
+			files := generate(t, app, cfn.JSON)
+			p, err := planfile.Decode(files[plan.File])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/awslabs/goformation/v7/cloudformation/ecr"
@@ -19,7 +18,7 @@ const keepImages = 50
 // the role need not exist yet).
 func registryStack(app *model.App, t model.Target) (*stack, error) {
 	tpl := cfn.New(fmt.Sprintf("bgc %s/%s image registry of %s.", app.Name, app.Service.Name, t.ID()))
-	lifecycle, err := json.Marshal(map[string]any{"rules": []any{map[string]any{
+	lifecycle, err := cfn.CompactJSON(map[string]any{"rules": []any{map[string]any{
 		"rulePriority": 1,
 		"description":  fmt.Sprintf("keep the last %d images", keepImages),
 		"selection":    map[string]any{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keepImages},

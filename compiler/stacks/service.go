@@ -163,7 +163,7 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		Tags:                       tg,
 		AWSCloudFormationDependsOn: []string{"LogGroup"},
 	})
-	tpl.Add("Service", &ecs.Service{
+	service := &ecs.Service{
 		ServiceName:    str(app.ECSServiceName()),
 		Cluster:        str(cfn.Ref("Cluster")),
 		TaskDefinition: str(cfn.Ref("TaskDefinition")),
@@ -187,7 +187,13 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		Tags:                 tg,
 		// The target group must be attached to a listener before the service uses it.
 		AWSCloudFormationDependsOn: []string{"ProductionListener", "TestListener"},
-	})
+	}
+	tpl.Add("Service", service)
+	// CloudFormation sends every property of a service on any update, and
+	// ECS refuses that for a CODE_DEPLOY service (aws/aws-cdk#23564), so the
+	// deployer stops any change set that would modify it.
+	st.freeze("Service", service, "an ECS service under the CODE_DEPLOY controller; "+
+		"ECS refuses CloudFormation updates of such a service after it is created (CodeDeploy owns it)")
 	minTasks, maxTasks := svc.DesiredCount, svc.DesiredCount
 	if a := svc.Autoscaling; a != nil {
 		minTasks, maxTasks = a.Min, a.Max

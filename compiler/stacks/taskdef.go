@@ -1,10 +1,9 @@
 package stacks
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
+	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
 )
 
@@ -52,12 +51,5 @@ func taskdefJSON(app *model.App, t model.Target) ([]byte, error) {
 		"memory":                  fmt.Sprint(app.Service.Memory),
 		"containerDefinitions":    []any{container},
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(def); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return cfn.Marshal(def, cfn.JSON)
 }

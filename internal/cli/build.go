@@ -32,10 +32,11 @@ extra files when DIR differs from what would be generated, 0 when it matches.`,
 			if outDir == "" {
 				return fail(ExitInvalid, "build needs an output directory: -o DIR")
 			}
-			if format != "yaml" && format != "json" {
+			f, err := compiler.ParseFormat(format)
+			if err != nil {
 				return fail(ExitInvalid, "--format must be yaml or json, not %q", format)
 			}
-			out, err := e.compile(args[0], compiler.Options{Format: format})
+			out, err := e.compile(args[0], compiler.Options{Format: f})
 			if err != nil {
 				return err
 			}

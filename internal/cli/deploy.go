@@ -3,61 +3,39 @@ package cli
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"os/signal"
-	"path"
 	"syscall"
-	"testing/fstest"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgc-dev/bgc/compiler"
-	"github.com/bgc-dev/bgc/compiler/plan"
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/plan"
+	"github.com/bgc-dev/bgc/plan/planfile"
 )
 
-// source is where a deploy or destroy takes its plan and templates from:
-// an app.yaml compiled now, or a committed build (--from DIR).
-func (e *env) planSource(args []string, from string) (*plan.Plan, fs.FS, error) {
+// planSource is the plan a deploy or destroy runs: an app.yaml compiled now
+// (the typed plan, in-process), or a committed build (--from DIR: its
+// plan.json and templates).
+func (e *env) planSource(args []string, from string) (*plan.Plan, error) {
 	switch {
 	case from != "" && len(args) > 0:
-		return nil, nil, fail(ExitInvalid, "give either FILE or --from DIR, not both")
+		return nil, fail(ExitInvalid, "give either FILE or --from DIR, not both")
 	case from == "" && len(args) == 0:
-		return nil, nil, fail(ExitInvalid, "give an app.yaml FILE to compile and deploy, or --from DIR with a committed build")
+		return nil, fail(ExitInvalid, "give an app.yaml FILE to compile and deploy, or --from DIR with a committed build")
 	case from != "":
-		fsys := os.DirFS(from)
-		data, err := fs.ReadFile(fsys, compiler.PlanFile)
+		p, err := planfile.Load(os.DirFS(from))
 		if err != nil {
-			return nil, nil, fail(ExitInvalid, "%s: %v", path.Join(from, compiler.PlanFile), unwrap(err))
+			return nil, fail(ExitInvalid, "%s: %v", from, err)
 		}
-		p, err := plan.Parse(data)
-		if err != nil {
-			return nil, nil, fail(ExitInvalid, "%s: %v", from, err)
-		}
-		return p, fsys, nil
+		return p, nil
 	}
 	out, err := e.compile(args[0], compiler.Options{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	p, err := plan.Parse(out.Files[compiler.PlanFile])
-	if err != nil {
-		return nil, nil, fail(ExitInternal, "internal error: %v", err)
-	}
-	files := fstest.MapFS{}
-	for name, data := range out.Files {
-		files[name] = &fstest.MapFile{Data: data, Mode: 0o644}
-	}
-	return p, files, nil
-}
-
-func unwrap(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
+	return out.Plan, nil
 }
 
 // commonFlags are the flags deploy and destroy share.
@@ -71,6 +49,15 @@ type commonFlags struct {
 	runID           string
 }
 
+// parse checks the flag values that form closed sets.
+func (f *commonFlags) parse() (deploy.OutputFormat, error) {
+	out, err := deploy.ParseOutputFormat(f.output)
+	if err != nil {
+		return "", fail(ExitInvalid, "--output: %v", err)
+	}
+	return out, nil
+}
+
 func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.from, "from", "", "use the committed build in DIR (its plan.json and templates) instead of compiling FILE")
 	cmd.Flags().BoolVarP(&f.yes, "yes", "y", false, "approve replacements, removals and deletions without asking")
@@ -81,13 +68,13 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.runID, "run-id", "", "name of this run (change sets and role sessions are bgc-<run-id>); default: the time")
 }
 
-func (e *env) common(f *commonFlags) deploy.Common {
+func (e *env) common(f *commonFlags, output deploy.OutputFormat) deploy.Common {
 	return deploy.Common{
 		ContinueOnError:      f.continueOnError,
 		Yes:                  f.yes,
 		Concurrency:          f.concurrency,
 		PerTargetConcurrency: f.perTarget,
-		Output:               f.output,
+		Output:               output,
 		Stdout:               e.stdout,
 		Stderr:               e.stderr,
 		Stdin:                e.stdin,
@@ -159,18 +146,23 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input.`,
   bgc deploy app.yaml --dry-run --output json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if method != deploy.MethodChangeSet && method != deploy.MethodDirect {
-				return fail(ExitInvalid, "--method must be %s or %s, not %q", deploy.MethodChangeSet, deploy.MethodDirect, method)
+			m, err := deploy.ParseMethod(method)
+			if err != nil {
+				return fail(ExitInvalid, "--method: %v", err)
 			}
-			p, templates, err := e.planSource(args, f.from)
+			output, err := f.parse()
+			if err != nil {
+				return err
+			}
+			p, err := e.planSource(args, f.from)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := signalContext()
 			defer cancel()
-			sum, err := deploy.Deploy(ctx, p, templates, deploy.Options{
-				Common:        e.common(&f),
-				Method:        method,
+			sum, err := deploy.Deploy(ctx, p, deploy.Options{
+				Common:        e.common(&f, output),
+				Method:        m,
 				DryRun:        dryRun,
 				ReplaceFailed: replaceFailed,
 				Force:         force,
@@ -179,7 +171,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input.`,
 		},
 	}
 	f.register(deployCmd)
-	deployCmd.Flags().StringVar(&method, "method", deploy.MethodChangeSet, "changeset or direct")
+	deployCmd.Flags().StringVar(&method, "method", string(deploy.MethodChangeSet), "changeset or direct")
 	deployCmd.Flags().BoolVar(&dryRun, "dry-run", false, "create change sets and show them; execute nothing")
 	deployCmd.Flags().BoolVar(&replaceFailed, "replace-failed", false, "delete and re-create stacks whose first create failed (never the key or bucket stacks)")
 	deployCmd.Flags().BoolVar(&force, "force", false, "ask CloudFormation even for stacks whose template and parameters did not change")
@@ -198,13 +190,17 @@ their stacks.`,
   bgc destroy --from deploy --yes --include-retained`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, _, err := e.planSource(args, df.from)
+			output, err := df.parse()
+			if err != nil {
+				return err
+			}
+			p, err := e.planSource(args, df.from)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := signalContext()
 			defer cancel()
-			sum, err := deploy.Destroy(ctx, p, deploy.DestroyOptions{Common: e.common(&df), IncludeRetained: includeRetained})
+			sum, err := deploy.Destroy(ctx, p, deploy.DestroyOptions{Common: e.common(&df, output), IncludeRetained: includeRetained})
 			return runResult("destroy", sum, err)
 		},
 	}

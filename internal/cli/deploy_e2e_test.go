@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bgc-dev/bgc/internal/mototest"
+	"github.com/bgc-dev/bgc/internal/testenv"
 )
 
 // startMoto starts bgc's moto_server for one test and points the SDK at it
@@ -22,10 +24,7 @@ func startMoto(t *testing.T) {
 	}
 	srv, err := mototest.Start(log)
 	if err != nil {
-		if os.Getenv("BGC_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("BGC_REQUIRE_TOOLS=1 but moto_server cannot run: %v", err)
-		}
-		t.Skipf("SKIPPING end-to-end deploy through the CLI: %v", err)
+		testenv.Missing(t, "moto_server (the end-to-end deploy through the CLI)", err)
 	}
 	t.Cleanup(srv.Stop)
 	if err := srv.Reset(context.Background()); err != nil {
@@ -114,8 +113,23 @@ func TestDeployExampleThroughCLI(t *testing.T) {
 	}
 }
 
+// TestDeployFromOldPlan: a plan.json written by a bgc before format 2
+// lacks the facts the deployer guards with; --from refuses it in one line.
+func TestDeployFromOldPlan(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "plan.json"), []byte(`{"version": 1, "app": "poc", "stacks": []}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run("deploy", "--from", dir)
+	want := "bgc: " + dir + ": plan.json: format 1 was written by an older bgc; rebuild the directory with this one (bgc build FILE -o DIR) and deploy that\n"
+	if code != 2 || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, stdout, stderr, want)
+	}
+}
+
 func TestDeployUsageErrors(t *testing.T) {
 	for name, args := range map[string][]string{
+		"bad output":        {"deploy", example, "--output", "yaml"},
 		"nothing to deploy": {"deploy"},
 		"both sources":      {"deploy", example, "--from", "x"},
 		"bad method":        {"deploy", example, "--method", "yolo"},

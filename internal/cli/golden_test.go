@@ -14,6 +14,8 @@ import (
 	"github.com/bgc-dev/bgc/compiler"
 	"github.com/bgc-dev/bgc/internal/cli"
 	"github.com/bgc-dev/bgc/internal/golden"
+	"github.com/bgc-dev/bgc/internal/testenv"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // A golden case is a directory under golden/ holding app.yaml (and/or
@@ -69,7 +71,7 @@ func TestGolden(t *testing.T) {
 		name, _ := filepath.Rel(root, dir)
 		t.Run(filepath.ToSlash(name), func(t *testing.T) {
 			t.Chdir(dir)
-			if _, err := os.Stat("stderr.txt"); err == nil || errors.Is(err, fs.ErrNotExist) && *golden.Update && strings.HasPrefix(filepath.ToSlash(name), "errors/") {
+			if _, err := os.Stat("stderr.txt"); err == nil || errors.Is(err, fs.ErrNotExist) && *testenv.Update && strings.HasPrefix(filepath.ToSlash(name), "errors/") {
 				runErrorCase(t, dir)
 				return
 			}
@@ -124,7 +126,7 @@ func runBuildCase(t *testing.T, dir string) {
 	if len(ds) > 0 {
 		t.Fatalf("unexpected diagnostics:\n%s", ds.Error())
 	}
-	golden.CompareTree(t, dir, out.Files, compiler.IsGenerated)
+	golden.CompareTree(t, dir, out.Files, plan.IsLayoutPath)
 }
 
 // TestExamples builds every examples/*/app.yaml and compares it with the
@@ -144,7 +146,7 @@ func TestExamples(t *testing.T) {
 			if err != nil || len(ds) > 0 {
 				t.Fatalf("compile: %v\n%s", err, ds.Error())
 			}
-			golden.CompareTree(t, filepath.Join(dir, "out"), out.Files, compiler.IsGenerated)
+			golden.CompareTree(t, filepath.Join(dir, "out"), out.Files, plan.IsLayoutPath)
 		})
 	}
 }

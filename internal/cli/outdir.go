@@ -9,14 +9,14 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/bgc-dev/bgc/compiler"
 	"github.com/bgc-dev/bgc/internal/tree"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // existingGenerated lists the files under dir that have the shape of bgc
-// output (compiler.IsGenerated), as slash paths.
+// output (plan.IsLayoutPath), as slash paths.
 func existingGenerated(dir string) ([]string, error) {
-	return tree.Files(dir, compiler.IsGenerated)
+	return tree.Files(dir, plan.IsLayoutPath)
 }
 
 // treeDiff is how a directory differs from what would be generated.

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgc-dev/bgc/compiler"
-	"github.com/bgc-dev/bgc/compiler/plan"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 func newPlanCmd(e *env) *cobra.Command {
@@ -30,16 +30,11 @@ prints plan.json itself.`,
 			if err != nil {
 				return err
 			}
-			data := out.Files[compiler.PlanFile]
 			if output == "json" {
-				_, err := e.stdout.Write(data)
+				_, err := e.stdout.Write(out.Files[plan.File])
 				return err
 			}
-			p, perr := plan.Parse(data)
-			if perr != nil {
-				return fail(ExitInternal, "internal error: %v", perr)
-			}
-			printPlan(e, p)
+			printPlan(e, out.Plan)
 			return nil
 		},
 	}

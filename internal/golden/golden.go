@@ -1,11 +1,9 @@
 // Package golden compares generated trees and outputs with committed
-// expectations. Importing it registers the -update flag, so
-// `go test ./... -update` works in every package that uses it: expectations
-// are rewritten and files no longer generated are deleted.
+// expectations. With -update (internal/testenv) expectations are rewritten
+// and files no longer generated are deleted.
 package golden
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,11 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bgc-dev/bgc/internal/testenv"
 	"github.com/bgc-dev/bgc/internal/tree"
 )
-
-// Update rewrites expectations instead of comparing with them.
-var Update = flag.Bool("update", false, "rewrite golden files and delete stale ones")
 
 // CompareTree compares files (slash paths relative to dir) with the files
 // under dir for which owned returns true. With -update it makes dir match.
@@ -35,7 +31,7 @@ func CompareTree(t testing.TB, dir string, files map[string][]byte, owned func(s
 		}
 		existing[rel] = data
 	}
-	if *Update {
+	if *testenv.Update {
 		for rel, data := range files {
 			dst := filepath.Join(dir, filepath.FromSlash(rel))
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -76,7 +72,7 @@ func CompareTree(t testing.TB, dir string, files map[string][]byte, owned func(s
 // CompareFile compares got with the file at path; with -update it writes it.
 func CompareFile(t testing.TB, path string, got []byte) {
 	t.Helper()
-	if *Update {
+	if *testenv.Update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

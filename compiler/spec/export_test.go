@@ -1,5 +1,9 @@
 package spec
 
+// Test helpers with access to the package's internals, for the black-box
+// tests in spec_test (the export_test.go pattern): nothing here is built
+// into bgc.
+
 import (
 	"strconv"
 	"strings"
@@ -7,8 +11,8 @@ import (
 
 // SchemaProperties lists every property path of the schema's object types,
 // dotted from the root (e.g. "accounts.network.cidr"); maps keyed by user
-// names (environment, secrets, tags, certificates) are leaves. It exists
-// for the drift test between the schema and the spec types.
+// names (environment, secrets, tags, certificates) are leaves. The drift
+// test between the schema and the spec types uses it.
 func SchemaProperties() map[string]bool {
 	_, raw, err := appSchema()
 	if err != nil {

@@ -1,29 +1,30 @@
-// Package plan is the machine-readable deployment plan bgc writes to
-// DIR/plan.json and `bgc deploy` executes. It is shared by the compiler
-// (which produces it) and the deployer (which consumes it).
+// Package plan is the contract between bgc's compiler and its deployer: the
+// typed description of every stack of one app, in an order that respects
+// its dependencies, with everything the deployer needs to know about each
+// stack's template. Actions during a deploy are described entirely by the
+// plan; the deployer never parses a template.
+//
+// The package depends on nothing of bgc's. The compiler produces a Plan,
+// the deployer runs it, the CLI passes it from one to the other in-process.
+// Its file form (plan.json) is read and written by plan/planfile, and the
+// layout of the output directory it describes is in layout.go.
 package plan
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 )
 
-// FormatVersion is bumped on any incompatible change to the file.
-const FormatVersion = 1
-
 // Plan is every stack of one app, in an order that respects DependsOn.
 type Plan struct {
-	Version int     `json:"version"`
-	App     string  `json:"app"`
-	Stacks  []Stack `json:"stacks"`
+	App    string  `json:"app"`
+	Stacks []Stack `json:"stacks"`
 }
 
 // Stack is one CloudFormation stack in one account and region.
 type Stack struct {
-	// ID is "<accountName>/<region>/<stack>", unique in the plan.
+	// ID is "<accountName>/<region>/<kind>", unique in the plan.
 	ID          string `json:"id"`
 	Account     string `json:"account"` // 12-digit account id
 	AccountName string `json:"accountName"`
@@ -31,6 +32,14 @@ type Stack struct {
 	StackName   string `json:"stackName"`
 	// Template is the template's path relative to the plan's directory.
 	Template string `json:"template"`
+	// Body is the template itself. It is not part of plan.json: the
+	// compiler fills it in memory, planfile.Load from Template.
+	Body []byte `json:"-"`
+	// Resources is the number of resources the template declares (progress).
+	Resources int `json:"resources"`
+	// Frozen are the template's resources that CloudFormation must never
+	// modify once they exist; the deployer refuses a change set that would.
+	Frozen []Frozen `json:"frozen,omitempty"`
 	// DeployRole is the role name `bgc deploy` assumes in Account when the
 	// caller is not already in it.
 	DeployRole   string                `json:"deployRole"`
@@ -47,6 +56,24 @@ type Stack struct {
 	// stack this one depends on, where the deployer may stage the template
 	// when it is too large to send inline (over 51,200 bytes).
 	TemplateBucket string `json:"templateBucket,omitempty"`
+}
+
+// Frozen is one resource CloudFormation must not modify after creating it,
+// and why.
+type Frozen struct {
+	LogicalID string `json:"logicalId"`
+	Type      string `json:"type"`
+	Reason    string `json:"reason"`
+}
+
+// FrozenResource returns the frozen entry for a logical id, if any.
+func (s *Stack) FrozenResource(logicalID string) (Frozen, bool) {
+	for _, f := range s.Frozen {
+		if f.LogicalID == logicalID {
+			return f, true
+		}
+	}
+	return Frozen{}, false
 }
 
 // ParamValue is either a literal Value or a reference to an Output of a
@@ -70,50 +97,21 @@ func FromOutput(stack, output string) ParamValue {
 	return ParamValue{From: &OutputRef{Stack: stack, Output: output}}
 }
 
-// Marshal renders the plan as indented JSON with a final newline.
-func (p *Plan) Marshal() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// Parse reads a plan and checks it is well formed: known version, unique
-// ids, dependencies and output references that name earlier stacks.
-func Parse(data []byte) (*Plan, error) {
-	var p Plan
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("plan.json: %w", err)
-	}
-	if p.Version != FormatVersion {
-		return nil, fmt.Errorf("plan.json: version %d is not supported (want %d)", p.Version, FormatVersion)
-	}
-	if err := p.Check(); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
-// Check verifies ids are unique and every edge points to an earlier stack,
-// which also rules out cycles.
+// Check verifies the plan is well formed: unique ids, every edge points to
+// an earlier stack (which also rules out cycles), and every parameter has
+// exactly one source, an output of a stack it depends on.
 func (p *Plan) Check() error {
 	index := map[string]int{}
 	for i, s := range p.Stacks {
 		if s.ID == "" {
-			return fmt.Errorf("plan.json: stacks[%d] has no id", i)
+			return fmt.Errorf("stacks[%d] has no id", i)
 		}
 		if _, dup := index[s.ID]; dup {
-			return fmt.Errorf("plan.json: stack %q appears twice", s.ID)
+			return fmt.Errorf("stack %q appears twice", s.ID)
 		}
 		for _, d := range s.DependsOn {
 			if _, ok := index[d]; !ok {
-				return fmt.Errorf("plan.json: stack %q depends on %q, which is not an earlier stack", s.ID, d)
+				return fmt.Errorf("stack %q depends on %q, which is not an earlier stack", s.ID, d)
 			}
 		}
 		keys := make([]string, 0, len(s.Parameters))
@@ -124,18 +122,28 @@ func (p *Plan) Check() error {
 		for _, k := range keys {
 			v := s.Parameters[k]
 			if (v.Value == nil) == (v.From == nil) {
-				return fmt.Errorf("plan.json: stack %q parameter %q must have exactly one of value and from", s.ID, k)
+				return fmt.Errorf("stack %q parameter %q must have exactly one of value and from", s.ID, k)
 			}
 			if v.From != nil {
 				if _, ok := index[v.From.Stack]; !ok {
-					return fmt.Errorf("plan.json: stack %q parameter %q reads an output of %q, which is not an earlier stack", s.ID, k, v.From.Stack)
+					return fmt.Errorf("stack %q parameter %q reads an output of %q, which is not an earlier stack", s.ID, k, v.From.Stack)
 				}
 				if !slices.Contains(s.DependsOn, v.From.Stack) {
-					return fmt.Errorf("plan.json: stack %q parameter %q reads %q but does not depend on it", s.ID, k, v.From.Stack)
+					return fmt.Errorf("stack %q parameter %q reads %q but does not depend on it", s.ID, k, v.From.Stack)
 				}
 			}
 		}
 		index[s.ID] = i
 	}
 	return nil
+}
+
+// Stack returns the stack with the given id.
+func (p *Plan) Stack(id string) (*Stack, bool) {
+	for i := range p.Stacks {
+		if p.Stacks[i].ID == id {
+			return &p.Stacks[i], true
+		}
+	}
+	return nil, false
 }
