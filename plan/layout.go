@@ -44,14 +44,15 @@ func AppSpecPath(account, region string) string {
 }
 
 // IsLayoutPath reports whether a slash path relative to the directory has
-// the shape of a file of this layout.
+// the shape of a file of this layout (which alone does not make it bgc's:
+// a build owns the files its plan.json records).
 func IsLayoutPath(p string) bool {
 	switch p {
 	case File, BuildspecFile:
 		return true
 	}
 	parts := strings.Split(p, "/")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[0] == "." || parts[0] == ".." || parts[1] == "." || parts[1] == ".." {
 		return false
 	}
 	base := parts[2]

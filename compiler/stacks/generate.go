@@ -87,7 +87,11 @@ func Generate(app *model.App, opts Options) (*Result, error) {
 		return nil, err
 	}
 	files[plan.BuildspecFile] = bs
-	pj, err := planfile.Encode(p)
+	record := []string{plan.File}
+	for path := range files {
+		record = append(record, path)
+	}
+	pj, err := planfile.Encode(p, record)
 	if err != nil {
 		return nil, err
 	}

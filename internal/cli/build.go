@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -19,12 +20,15 @@ account and region (DIR/<account>/<region>/<stack>.template.yaml), each
 target's taskdef.json and appspec.yaml, buildspec.yml and plan.json. Output
 is byte-for-byte deterministic: commit it and review it.
 
-Nothing is written when FILE is invalid (exit 2). Files are staged before
-they replace the old ones, and bgc-shaped files that are no longer generated
-are removed only after a successful build.
+Nothing is written when FILE is invalid (exit 2). bgc owns only the files
+its plan.json in DIR records as written by an earlier build: it replaces and
+removes those (naming each file it removes), refuses to overwrite any other
+file, never writes through a symbolic link, and leaves everything else in
+DIR alone. Files are staged before they replace the old ones.
 
 With --check nothing is written: build exits 1 and lists missing, stale and
-extra files when DIR differs from what would be generated, 0 when it matches.`,
+extra files (recorded by the earlier build, no longer generated) when DIR
+differs from what would be generated, 0 when it matches.`,
 		Example: `  bgc build examples/global-bluegreen/app.yaml -o out
   bgc build --check -o deploy app.yaml`,
 		Args: cobra.ExactArgs(1),
@@ -43,9 +47,9 @@ extra files when DIR differs from what would be generated, 0 when it matches.`,
 			if check {
 				d, err := diffTree(outDir, out.Files)
 				if err != nil {
-					return fail(ExitInternal, "%v", err)
+					return outDirFailure(err)
 				}
-				if d.empty() {
+				if d.empty() && len(d.Foreign) == 0 {
 					fmt.Fprintf(e.stdout, "%s is up to date (%d files)\n", outDir, len(out.Files))
 					return nil
 				}
@@ -55,6 +59,9 @@ extra files when DIR differs from what would be generated, 0 when it matches.`,
 				for _, p := range d.Stale {
 					fmt.Fprintf(e.stdout, "stale: %s\n", p)
 				}
+				for _, p := range d.Foreign {
+					fmt.Fprintf(e.stdout, "not bgc's: %s\n", p)
+				}
 				for _, p := range d.Extra {
 					fmt.Fprintf(e.stdout, "extra: %s\n", p)
 				}
@@ -63,7 +70,10 @@ extra files when DIR differs from what would be generated, 0 when it matches.`,
 			}
 			d, err := writeTree(outDir, out.Files)
 			if err != nil {
-				return fail(ExitInternal, "writing %s: %v", outDir, err)
+				return outDirFailure(err)
+			}
+			for _, p := range d.Extra {
+				fmt.Fprintf(e.stdout, "removed: %s\n", p)
 			}
 			fmt.Fprintf(e.stdout, "%s: %d files (%d written, %d removed, %d unchanged)\n",
 				outDir, len(out.Files), len(d.Missing)+len(d.Stale), len(d.Extra), len(out.Files)-len(d.Missing)-len(d.Stale))
@@ -74,4 +84,14 @@ extra files when DIR differs from what would be generated, 0 when it matches.`,
 	cmd.Flags().StringVar(&format, "format", "yaml", "template format: yaml or json")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if DIR differs from what would be generated")
 	return cmd
+}
+
+// outDirFailure is the exit status of a directory build refuses (2) or
+// cannot write (1).
+func outDirFailure(err error) error {
+	var refused *outDirError
+	if errors.As(err, &refused) {
+		return fail(ExitInvalid, "%v", err)
+	}
+	return fail(ExitInternal, "%v", err)
 }

@@ -79,34 +79,154 @@ func TestBuildCheckAndStaleFiles(t *testing.T) {
 	if code, stdout, _ := run("build", "--check", "-o", out, example); code != 0 {
 		t.Fatalf("check right after build: exit %d: %s", code, stdout)
 	}
-	// A user's own file is never touched; a bgc-shaped leftover is extra.
+	// A user's own file is never touched, even when shaped like bgc output;
+	// a recorded file that changed is stale.
 	mine := filepath.Join(out, "README.md")
 	os.WriteFile(mine, []byte("mine"), 0o644)
-	extra := filepath.Join(out, "gone", "us-west-2", "old.template.yaml")
-	os.MkdirAll(filepath.Dir(extra), 0o755)
-	os.WriteFile(extra, []byte("old"), 0o644)
-	stalePlan := filepath.Join(out, "plan.json")
-	os.WriteFile(stalePlan, []byte("{}"), 0o644)
+	lookalike := filepath.Join(out, "gone", "us-west-2", "old.template.yaml")
+	os.MkdirAll(filepath.Dir(lookalike), 0o755)
+	os.WriteFile(lookalike, []byte("old"), 0o644)
+	staleBuildspec := filepath.Join(out, "buildspec.yml")
+	os.WriteFile(staleBuildspec, []byte("edited\n"), 0o644)
 	code, stdout, _ := run("build", "--check", "-o", out, example)
-	if code != cli.ExitInternal {
-		t.Fatalf("check on a stale tree: exit %d, want 1", code)
-	}
-	for _, want := range []string{"extra: gone/us-west-2/old.template.yaml", "stale: plan.json"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("check output lacks %q:\n%s", want, stdout)
-		}
+	if code != cli.ExitInternal || !strings.Contains(stdout, "stale: buildspec.yml") || strings.Contains(stdout, "gone/") {
+		t.Fatalf("check on a stale tree: exit %d, want 1 and only the stale buildspec:\n%s", code, stdout)
 	}
 	if code, _, stderr := run("build", example, "-o", out); code != 0 {
 		t.Fatalf("rebuild: exit %d: %s", code, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(out, "gone")); !os.IsNotExist(err) {
-		t.Errorf("stale file and its empty directories should be removed")
-	}
-	if data, _ := os.ReadFile(mine); string(data) != "mine" {
-		t.Errorf("build touched a file that is not its own")
+	for _, f := range []string{mine, lookalike} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("build touched %s, which is not its own: %v", f, err)
+		}
 	}
 	if code, _, _ := run("build", "--check", "-o", out, example); code != 0 {
 		t.Errorf("check after rebuild: exit %d", code)
+	}
+}
+
+// TestBuildInRepositoryRoot: `bgc build app.yaml -o .` in a repository with
+// its own files shaped like bgc output leaves them alone and removes
+// nothing; a rebuild with a target fewer removes exactly that target's
+// recorded files and names each one.
+func TestBuildInRepositoryRoot(t *testing.T) {
+	repo := t.TempDir()
+	theirs := map[string]string{
+		"infra/legacy/vpc.template.yaml": "legacy",
+		"ci/aws/taskdef.json":            "{}",
+	}
+	for p, body := range theirs {
+		full := filepath.Join(repo, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		os.WriteFile(full, []byte(body), 0o644)
+	}
+	app := filepath.Join(repo, "app.yaml")
+	data, _ := os.ReadFile(example)
+	os.WriteFile(app, data, 0o644)
+	code, stdout, stderr := run("build", app, "-o", repo)
+	if code != 0 || strings.Contains(stdout, "removed: ") {
+		t.Fatalf("build into the repository: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for p, body := range theirs {
+		if got, err := os.ReadFile(filepath.Join(repo, filepath.FromSlash(p))); err != nil || string(got) != body {
+			t.Errorf("%s was changed or removed (%v)", p, err)
+		}
+	}
+	// Drop test3 (us-east-1): its files go, named one by one.
+	smaller := strings.Replace(string(data), "  - name: test3\n    id: \"444444444444\"\n    regions: [us-east-1]\n", "", 1)
+	if smaller == string(data) {
+		t.Fatal("could not remove test3 from the example")
+	}
+	os.WriteFile(app, []byte(smaller), 0o644)
+	code, stdout, stderr = run("build", app, "-o", repo)
+	if code != 0 {
+		t.Fatalf("rebuild: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"removed: test3/us-east-1/poc-web-service.template.yaml", "removed: test3/us-east-1/taskdef.json", "removed: test3/us-east-1/appspec.yaml"} {
+		if !strings.Contains(stdout, want+"\n") {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(repo, "test3")); !os.IsNotExist(err) {
+		t.Errorf("test3/ should be gone with its files")
+	}
+	for p := range theirs {
+		if _, err := os.Stat(filepath.Join(repo, filepath.FromSlash(p))); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+// TestBuildRefusesForeignFiles: a file bgc did not write is never
+// overwritten: the build stops with exit 2 before writing anything.
+func TestBuildRefusesForeignFiles(t *testing.T) {
+	out := t.TempDir()
+	mine := filepath.Join(out, "buildspec.yml")
+	os.WriteFile(mine, []byte("version: 0.2 # mine\n"), 0o644)
+	code, stdout, stderr := run("build", example, "-o", out)
+	if code != cli.ExitInvalid || stdout != "" || !strings.Contains(stderr, "buildspec.yml, which no earlier bgc build wrote there") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	entries, _ := os.ReadDir(out)
+	if data, _ := os.ReadFile(mine); len(entries) != 1 || string(data) != "version: 0.2 # mine\n" {
+		t.Errorf("the refused build wrote or changed files: %v", entries)
+	}
+}
+
+// TestBuildOutputChecks: an output path that is a file is refused in one
+// line, and nothing is written through a symbolic link out of DIR.
+func TestBuildOutputChecks(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(file, []byte("x"), 0o644)
+	code, stdout, stderr := run("build", example, "-o", file)
+	if code != cli.ExitInvalid || stdout != "" || stderr != "bgc: "+file+" is a file, not a directory\n" {
+		t.Errorf("-o FILE: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	out, elsewhere := t.TempDir(), t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(out, "test1")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = run("build", example, "-o", out)
+	if code != cli.ExitInvalid || !strings.Contains(stderr, "test1 is a symbolic link") {
+		t.Errorf("link in DIR: exit %d, stderr %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("build wrote through the link: %v", entries)
+	}
+	if _, err := os.Stat(filepath.Join(out, "plan.json")); !os.IsNotExist(err) {
+		t.Errorf("the refused build wrote plan.json")
+	}
+}
+
+// TestBuildReadsFormat1Record: a directory built by a bgc before plan.json
+// kept a file list is still owned: the files format 1's layout implies are
+// replaced and, when no longer generated, removed.
+func TestBuildReadsFormat1Record(t *testing.T) {
+	out := t.TempDir()
+	old := `{"version": 1, "app": "poc", "stacks": [` +
+		`{"id": "old/eu-west-1/service", "accountName": "old", "region": "eu-west-1", "stackName": "poc-web-service", "template": "old/eu-west-1/poc-web-service.template.yaml"}]}`
+	files := map[string]string{
+		"plan.json": old, "buildspec.yml": "old",
+		"old/eu-west-1/poc-web-service.template.yaml": "old", "old/eu-west-1/taskdef.json": "old", "old/eu-west-1/appspec.yaml": "old",
+		"old/eu-west-1/notes.template.yaml": "not recorded",
+	}
+	for p, body := range files {
+		full := filepath.Join(out, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		os.WriteFile(full, []byte(body), 0o644)
+	}
+	code, stdout, stderr := run("build", example, "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, p := range []string{"old/eu-west-1/poc-web-service.template.yaml", "old/eu-west-1/taskdef.json", "old/eu-west-1/appspec.yaml"} {
+		if !strings.Contains(stdout, "removed: "+p+"\n") {
+			t.Errorf("output lacks removed: %s\n%s", p, stdout)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(out, "old", "eu-west-1", "notes.template.yaml")); err != nil || string(data) != "not recorded" {
+		t.Errorf("an unrecorded file was touched: %v", err)
 	}
 }
 

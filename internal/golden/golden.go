@@ -4,6 +4,8 @@
 package golden
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,14 +14,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bgc-dev/bgc/internal/testenv"
-	"github.com/bgc-dev/bgc/internal/tree"
 )
 
 // CompareTree compares files (slash paths relative to dir) with the files
 // under dir for which owned returns true. With -update it makes dir match.
 func CompareTree(t testing.TB, dir string, files map[string][]byte, owned func(string) bool) {
 	t.Helper()
-	paths, err := tree.Files(dir, owned)
+	paths, err := ownedFiles(dir, owned)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,4 +101,31 @@ func keys(a, b map[string][]byte) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ownedFiles returns the slash paths, relative to dir, of the regular files
+// under dir for which owned returns true, sorted. A missing dir has none.
+func ownedFiles(dir string, owned func(rel string) bool) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == dir {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		if rel = filepath.ToSlash(rel); owned(rel) {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/bgc-dev/bgc/plan"
@@ -22,22 +23,69 @@ import (
 // deployed without the guard.
 const Version = 2
 
-// file is plan.json: the format version and the plan.
+// file is plan.json: the format version, the plan, and the record of every
+// file the build wrote into its directory (plan.json included), which is
+// what a later build may replace or remove there and nothing else.
 type file struct {
 	Version int `json:"version"`
 	*plan.Plan
+	Files []string `json:"files"`
 }
 
-// Encode renders p as indented JSON with a final newline.
-func Encode(p *plan.Plan) ([]byte, error) {
+// Encode renders p and the record of the build's files (slash paths
+// relative to the directory) as indented JSON with a final newline.
+func Encode(p *plan.Plan, files []string) ([]byte, error) {
+	files = slices.Clone(files)
+	slices.Sort(files)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(file{Version: Version, Plan: p}); err != nil {
+	if err := enc.Encode(file{Version: Version, Plan: p, Files: files}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Record returns the files an earlier bgc build wrote into a directory,
+// read from that build's plan.json: the list format 2 keeps or, for format
+// 1, which kept none, the files its layout implies (plan.json,
+// buildspec.yml, every stack's template and each service target's
+// taskdef.json and appspec.yaml). Every path is checked to lie inside the
+// directory. An error means data is not a plan.json bgc wrote.
+func Record(data []byte) ([]string, error) {
+	var f struct {
+		Version *int         `json:"version"`
+		Stacks  []plan.Stack `json:"stacks"`
+		Files   []string     `json:"files"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", plan.File, err)
+	}
+	var files []string
+	switch {
+	case f.Version == nil:
+		return nil, fmt.Errorf("%s: no format version; this is not a plan written by bgc build", plan.File)
+	case *f.Version == 1:
+		files = []string{plan.File, plan.BuildspecFile}
+		for _, s := range f.Stacks {
+			files = append(files, s.Template)
+			if strings.HasSuffix(s.ID, "/service") {
+				files = append(files, plan.TaskDefPath(s.AccountName, s.Region), plan.AppSpecPath(s.AccountName, s.Region))
+			}
+		}
+	case *f.Version == Version:
+		files = f.Files
+	default:
+		return nil, fmt.Errorf("%s: format %d is not one this bgc reads", plan.File, *f.Version)
+	}
+	for _, p := range files {
+		if !plan.IsLayoutPath(p) || path.Clean(p) != p {
+			return nil, fmt.Errorf("%s: %q is not a path of a bgc build", plan.File, p)
+		}
+	}
+	slices.Sort(files)
+	return slices.Compact(files), nil
 }
 
 // Decode parses plan.json and checks the plan is well formed. It does not

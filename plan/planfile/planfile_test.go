@@ -15,7 +15,7 @@ func TestRoundTrip(t *testing.T) {
 		Template: "x/us-east-1/a-k.template.json", Resources: 2,
 		Frozen: []plan.Frozen{{LogicalID: "S", Type: "AWS::ECS::Service", Reason: "r"}},
 	}}}
-	data, err := planfile.Encode(p)
+	data, err := planfile.Encode(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,5 +57,23 @@ func TestLoadNamesMissingTemplates(t *testing.T) {
 	_, err := planfile.Load(fstest.MapFS{plan.File: {Data: []byte(data)}})
 	if err == nil || err.Error() != "stack a/r/one: template a/r/one.template.yaml: file does not exist" {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestRecord: the record of a build lists only paths inside the directory,
+// so a crafted plan.json cannot make a build remove anything else.
+func TestRecord(t *testing.T) {
+	got, err := planfile.Record([]byte(`{"version": 2, "app": "a", "stacks": [], "files": ["plan.json", "a/r/x.template.yaml", "buildspec.yml"]}`))
+	if err != nil || strings.Join(got, " ") != "a/r/x.template.yaml buildspec.yml plan.json" {
+		t.Errorf("record %v, %v", got, err)
+	}
+	for _, bad := range []string{"../x/y/z.template.yaml", "/etc/passwd", "a/../../b.template.yaml", "a/r/../x.template.yaml", "notes.txt"} {
+		data := `{"version": 2, "app": "a", "stacks": [], "files": ["` + bad + `"]}`
+		if _, err := planfile.Record([]byte(data)); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	if _, err := planfile.Record([]byte(`{"something": "else"}`)); err == nil {
+		t.Error("a plan.json that is not bgc's has a record")
 	}
 }
