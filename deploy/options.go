@@ -162,8 +162,8 @@ func (c *Common) normalize() error {
 	if c.RunID == "" {
 		c.RunID = c.Now().UTC().Format("20060102-150405")
 	}
-	if !validRunID(c.RunID) {
-		return fmt.Errorf("run id %q: use letters, digits and '-' only, starting with a letter or digit, at most 40 characters", c.RunID)
+	if err := CheckRunID(c.RunID); err != nil {
+		return err
 	}
 	if c.MaxRetryBackoff <= 0 {
 		c.MaxRetryBackoff = 20 * time.Second
@@ -186,8 +186,15 @@ func (o *Options) normalize() error {
 	return o.Common.normalize()
 }
 
-// validRunID keeps run ids usable in change set names, role session names
+// CheckRunID keeps run ids usable in change set names, role session names
 // and client request tokens.
+func CheckRunID(s string) error {
+	if !validRunID(s) {
+		return fmt.Errorf("run id %q: use letters, digits and '-' only, starting with a letter or digit, at most 40 characters", s)
+	}
+	return nil
+}
+
 func validRunID(s string) bool {
 	if s == "" || len(s) > 40 {
 		return false

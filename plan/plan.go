@@ -11,7 +11,10 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"regexp"
 	"slices"
 	"sort"
 )
@@ -97,21 +100,47 @@ func FromOutput(stack, output string) ParamValue {
 	return ParamValue{From: &OutputRef{Stack: stack, Output: output}}
 }
 
-// Check verifies the plan is well formed: unique ids, every edge points to
-// an earlier stack (which also rules out cycles), and every parameter has
-// exactly one source, an output of a stack it depends on.
+// Check verifies the plan is well formed and returns every problem, one
+// per line: ids unique and every dependency an earlier stack (which also
+// rules out cycles); 12-digit account ids, region names and CloudFormation
+// stack names, one stack per (account, region, name); template paths inside
+// the plan's directory; and every parameter with exactly one source, an
+// output of a stack it depends on.
 func (p *Plan) Check() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	index := map[string]int{}
+	names := map[string]string{}
 	for i, s := range p.Stacks {
 		if s.ID == "" {
-			return fmt.Errorf("stacks[%d] has no id", i)
+			bad("stacks[%d] has no id", i)
+			continue
 		}
 		if _, dup := index[s.ID]; dup {
-			return fmt.Errorf("stack %q appears twice", s.ID)
+			bad("stack %q appears twice", s.ID)
+			continue
+		}
+		if !accountRE.MatchString(s.Account) {
+			bad("stack %q: account %q is not a 12-digit AWS account id", s.ID, s.Account)
+		}
+		if !regionRE.MatchString(s.Region) {
+			bad("stack %q: region %q is not an AWS region name", s.ID, s.Region)
+		}
+		if len(s.StackName) > maxStackName || !stackNameRE.MatchString(s.StackName) {
+			bad("stack %q: %q is not a CloudFormation stack name (a letter, then letters, digits and '-', at most %d)", s.ID, s.StackName, maxStackName)
+		}
+		where := s.Account + " " + s.Region + " " + s.StackName
+		if other, dup := names[where]; dup {
+			bad("stack %q: %s and %s are both stack %s in account %s, region %s", s.ID, other, s.ID, s.StackName, s.Account, s.Region)
+		} else {
+			names[where] = s.ID
+		}
+		if !fs.ValidPath(s.Template) || s.Template == "." {
+			bad("stack %q: template %q is not a path inside the plan's directory", s.ID, s.Template)
 		}
 		for _, d := range s.DependsOn {
 			if _, ok := index[d]; !ok {
-				return fmt.Errorf("stack %q depends on %q, which is not an earlier stack", s.ID, d)
+				bad("stack %q depends on %q, which is not an earlier stack", s.ID, d)
 			}
 		}
 		keys := make([]string, 0, len(s.Parameters))
@@ -122,21 +151,30 @@ func (p *Plan) Check() error {
 		for _, k := range keys {
 			v := s.Parameters[k]
 			if (v.Value == nil) == (v.From == nil) {
-				return fmt.Errorf("stack %q parameter %q must have exactly one of value and from", s.ID, k)
+				bad("stack %q parameter %q must have exactly one of value and from", s.ID, k)
+				continue
 			}
 			if v.From != nil {
 				if _, ok := index[v.From.Stack]; !ok {
-					return fmt.Errorf("stack %q parameter %q reads an output of %q, which is not an earlier stack", s.ID, k, v.From.Stack)
-				}
-				if !slices.Contains(s.DependsOn, v.From.Stack) {
-					return fmt.Errorf("stack %q parameter %q reads %q but does not depend on it", s.ID, k, v.From.Stack)
+					bad("stack %q parameter %q reads an output of %q, which is not an earlier stack", s.ID, k, v.From.Stack)
+				} else if !slices.Contains(s.DependsOn, v.From.Stack) {
+					bad("stack %q parameter %q reads %q but does not depend on it", s.ID, k, v.From.Stack)
 				}
 			}
 		}
 		index[s.ID] = i
 	}
-	return nil
+	return errors.Join(errs...)
 }
+
+// CloudFormation's and AWS's rules for the names a plan holds.
+const maxStackName = 128
+
+var (
+	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	stackNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
+)
 
 // Stack returns the stack with the given id.
 func (p *Plan) Stack(id string) (*Stack, bool) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -54,7 +55,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(stderr, "bgc: "+ee.msg)
+			for _, line := range strings.Split(ee.msg, "\n") {
+				fmt.Fprintln(stderr, "bgc: "+line)
+			}
 		}
 		return ee.code
 	}

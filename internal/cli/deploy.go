@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -27,7 +29,12 @@ func (e *env) planSource(args []string, from string) (*plan.Plan, error) {
 	case from != "":
 		p, err := planfile.Load(os.DirFS(from))
 		if err != nil {
-			return nil, fail(ExitInvalid, "%s: %v", from, err)
+			// Each line starts with plan.json: name it by its path.
+			lines := strings.Split(err.Error(), "\n")
+			for i, l := range lines {
+				lines[i] = filepath.Clean(from) + string(filepath.Separator) + l
+			}
+			return nil, fail(ExitInvalid, "%s", strings.Join(lines, "\n"))
 		}
 		return p, nil
 	}
@@ -49,11 +56,22 @@ type commonFlags struct {
 	runID           string
 }
 
-// parse checks the flag values that form closed sets.
+// parse checks the flag values: usage errors exit 2 before anything runs.
 func (f *commonFlags) parse() (deploy.OutputFormat, error) {
 	out, err := deploy.ParseOutputFormat(f.output)
 	if err != nil {
 		return "", fail(ExitInvalid, "--output: %v", err)
+	}
+	if f.concurrency < 1 {
+		return "", fail(ExitInvalid, "--concurrency must be at least 1, not %d", f.concurrency)
+	}
+	if f.perTarget < 1 {
+		return "", fail(ExitInvalid, "--per-target-concurrency must be at least 1, not %d", f.perTarget)
+	}
+	if f.runID != "" {
+		if err := deploy.CheckRunID(f.runID); err != nil {
+			return "", fail(ExitInvalid, "--run-id: %v", err)
+		}
 	}
 	return out, nil
 }

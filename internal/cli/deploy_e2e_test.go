@@ -121,15 +121,64 @@ func TestDeployFromOldPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := run("deploy", "--from", dir)
-	want := "bgc: " + dir + ": plan.json: format 1 was written by an older bgc; rebuild the directory with this one (bgc build FILE -o DIR) and deploy that\n"
+	want := "bgc: " + filepath.Join(dir, "plan.json") + ": format 1 was written by an older bgc; rebuild the directory with this one (bgc build FILE -o DIR) and deploy that\n"
 	if code != 2 || stdout != "" || stderr != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, stdout, stderr, want)
 	}
 }
 
+// TestDeployFromEditedPlan: a hand-edited plan.json is checked before any
+// AWS call (the endpoint here refuses connections): every problem is named
+// with the plan's path, and the exit status is 2.
+func TestDeployFromEditedPlan(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "build")
+	if code, _, stderr := run("build", example, "-o", dir); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "plan.json"))
+	edited := strings.Replace(string(data), `"account": "444444444444"`, `"account": "4444"`, 1)
+	edited = strings.Replace(edited, `"template": "test2/eu-central-1/poc-web-registry.template.yaml"`, `"template": "../../etc/registry.yaml"`, 1)
+	if edited == string(data) {
+		t.Fatal("could not edit the plan")
+	}
+	os.WriteFile(filepath.Join(dir, "plan.json"), []byte(edited), 0o644)
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	code, stdout, stderr := run("deploy", "--from", dir, "--yes")
+	prefix := "bgc: " + filepath.Join(dir, "plan.json") + ": "
+	for _, want := range []string{
+		prefix + `stack "test3/us-east-1/network": account "4444" is not a 12-digit AWS account id`,
+		prefix + `stack "test2/eu-central-1/registry": template "../../etc/registry.yaml" is not a path inside the plan's directory`,
+	} {
+		if !strings.Contains(stderr, want+"\n") {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if code != 2 || stdout != "" {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}
+
+// missingTemplateBuild is a build directory with one template deleted.
+func missingTemplateBuild(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "build")
+	if code, _, stderr := run("build", example, "-o", dir); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	if err := os.Remove(filepath.Join(dir, "test1", "ap-south-1", "poc-web-network.template.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestDeployUsageErrors(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1") // nothing may reach AWS
 	for name, args := range map[string][]string{
 		"bad output":        {"deploy", example, "--output", "yaml"},
+		"bad run id":        {"deploy", example, "--run-id", "has space"},
+		"zero concurrency":  {"deploy", example, "--concurrency", "0"},
+		"zero per target":   {"destroy", example, "--per-target-concurrency", "0"},
+		"destroy output":    {"destroy", example, "--output", "yaml"},
+		"missing template":  {"deploy", "--from", missingTemplateBuild(t)},
 		"nothing to deploy": {"deploy"},
 		"both sources":      {"deploy", example, "--from", "x"},
 		"bad method":        {"deploy", example, "--method", "yolo"},

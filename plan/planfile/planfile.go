@@ -112,13 +112,15 @@ func Decode(data []byte) (*plan.Plan, error) {
 		return nil, fmt.Errorf("%s: %w", plan.File, err)
 	}
 	if err := f.Plan.Check(); err != nil {
-		return nil, fmt.Errorf("%s: %w", plan.File, err)
+		return nil, prefixed(err)
 	}
 	return f.Plan, nil
 }
 
 // Load reads plan.json from the top of fsys and every stack's template
-// into its Body.
+// into its Body. It is where a committed (and perhaps hand-edited) build
+// is trusted, so beyond plan.Check it checks that the plan describes its
+// templates (verify). Every problem is reported, one per line.
 func Load(fsys fs.FS) (*plan.Plan, error) {
 	data, err := fs.ReadFile(fsys, plan.File)
 	if err != nil {
@@ -131,18 +133,29 @@ func Load(fsys fs.FS) (*plan.Plan, error) {
 	var errs []error
 	for i := range p.Stacks {
 		s := &p.Stacks[i]
-		name := path.Clean(strings.TrimPrefix(s.Template, "./"))
-		body, err := fs.ReadFile(fsys, name)
+		body, err := fs.ReadFile(fsys, s.Template) // plan.Check: a valid path inside fsys
 		if err != nil {
 			errs = append(errs, fmt.Errorf("stack %s: template %s: %w", s.ID, s.Template, unwrap(err)))
 			continue
 		}
 		s.Body = body
 	}
+	if len(errs) == 0 {
+		errs = verify(p)
+	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, prefixed(err)
 	}
 	return p, nil
+}
+
+// prefixed puts "plan.json: " before every line of err.
+func prefixed(err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = plan.File + ": " + l
+	}
+	return errors.New(strings.Join(lines, "\n"))
 }
 
 func unwrap(err error) error {
