@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,12 +29,62 @@ func LoadAWSConfig(ctx context.Context, optFns ...func(*config.LoadOptions) erro
 // scope of CloudFormation's limits.
 func newRetryer(maxBackoff time.Duration) func() aws.Retryer {
 	return func() aws.Retryer {
-		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		return recordingRetryer{retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 			o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
 				so.MaxAttempts = 10
 				so.MaxBackoff = maxBackoff
 				so.RateLimiter = ratelimit.None
 			})
-		})
+		})}
 	}
+}
+
+// recordingRetryer notes, in the attempts a call's context carries, each
+// error the SDK retried. A call whose last attempt fails for a reason the
+// first attempt caused ("already exists" after an HTTP 500 that created the
+// stack anyway) is then reported with the error that started it.
+type recordingRetryer struct{ aws.RetryerV2 }
+
+func (r recordingRetryer) GetRetryToken(ctx context.Context, opErr error) (func(error) error, error) {
+	if a, ok := ctx.Value(attemptsKey{}).(*attempts); ok {
+		a.add(opErr)
+	}
+	return r.RetryerV2.GetRetryToken(ctx, opErr)
+}
+
+// attempts are the retried errors of the calls made with one context.
+type attempts struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+type attemptsKey struct{}
+
+// withAttempts returns ctx carrying a record of retried errors.
+func withAttempts(ctx context.Context) (context.Context, *attempts) {
+	a := &attempts{}
+	return context.WithValue(ctx, attemptsKey{}, a), a
+}
+
+func (a *attempts) add(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.errs = append(a.errs, strings.TrimSpace(err.Error()))
+}
+
+// reset forgets what earlier calls recorded.
+func (a *attempts) reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.errs = nil
+}
+
+// first returns the first retried error since reset, "" when none.
+func (a *attempts) first() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.errs) == 0 {
+		return ""
+	}
+	return a.errs[0]
 }

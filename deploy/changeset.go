@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,20 +14,22 @@ import (
 	"github.com/bgc-dev/bgc/plan"
 )
 
+// changeSetPrefix starts the name of every change set bgc creates, so a
+// later run recognises its stale ones (and only those).
+const changeSetPrefix = "bgc-"
+
 // viaChangeSet creates a change set, shows it, asks when it replaces or
-// removes resources, and executes it (or, in a dry run, deletes it again).
+// removes resources, and executes it (or, in a dry run, discards it).
 // existing is the stack for an UPDATE, or the empty REVIEW_IN_PROGRESS stack
 // (or nil) for a CREATE.
 func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, existing *types.Stack) error {
-	name := "bgc-" + r.c.RunID
-	if existing != nil {
-		r.deleteStaleChangeSet(ctx, existing, name)
-	}
+	name := changeSetPrefix + r.c.RunID
 	body, url, err := r.templateArgs(ctx)
 	if err != nil {
 		return err
 	}
 	r.progress(phaseChangeSet, fmt.Sprintf("creating %s change set", typ))
+	r.begin("CreateChangeSet")
 	created, err := r.api.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{
 		StackName:     aws.String(r.s.StackName),
 		ChangeSetName: aws.String(name),
@@ -40,58 +43,50 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 		ClientToken:   r.token("changeset"),
 	})
 	if err != nil {
+		r.ended()
 		// "Nothing to change" normally arrives as a FAILED change set (below),
 		// but some endpoints refuse the CreateChangeSet call itself with it.
 		if typ == types.ChangeSetTypeUpdate && existing != nil && isNoChanges(apiMessage(err)) {
 			return r.noChanges(ctx, existing, "CloudFormation reports no changes")
 		}
-		return fmt.Errorf("create change set: %w", err)
+		return r.callFailed(ctx, "create change set", err)
 	}
 	csID, stackID := aws.ToString(created.Id), aws.ToString(created.StackId)
 	r.res.StackARN, r.res.ChangeSetID = stackID, csID
-	// cleanup removes what a change set that will not run leaves behind: the
-	// change set and, for a stack this run created, the empty stack.
-	// It runs even after Ctrl-C cancelled ctx, bounded by its own timeout.
-	cleanup := func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_, _ = r.api.DeleteChangeSet(cctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID)})
-		if typ == types.ChangeSetTypeCreate && existing == nil {
-			_, _ = r.api.DeleteStack(cctx, &cloudformation.DeleteStackInput{StackName: aws.String(stackID)})
-		}
-	}
+	cs := &changeSet{run: r, id: csID, stackID: stackID, newStack: typ == types.ChangeSetTypeCreate && existing == nil}
 
-	cs, err := r.waitChangeSet(ctx, csID)
+	desc, err := r.waitChangeSet(ctx, csID)
+	r.ended()
 	if err != nil {
-		cleanup()
+		cs.discard(ctx)
 		return err
 	}
-	if cs.Status == types.ChangeSetStatusFailed {
-		reason := aws.ToString(cs.StatusReason)
+	if desc.Status == types.ChangeSetStatusFailed {
+		reason := aws.ToString(desc.StatusReason)
 		if isNoChanges(reason) && existing != nil && typ == types.ChangeSetTypeUpdate {
-			_, _ = r.api.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(csID)})
+			cs.discard(ctx)
 			r.res.ChangeSetID = ""
 			return r.noChanges(ctx, existing, "CloudFormation reports no changes")
 		}
-		cleanup()
+		cs.discard(ctx)
 		return failf("change set failed: %s", reason)
 	}
 	changes, err := r.changes(ctx, csID)
 	if err != nil {
-		cleanup()
+		cs.discard(ctx)
 		return err
 	}
 	r.res.Changes = changes
 	r.prog.changes(r.s.ID, changes)
 	if typ == types.ChangeSetTypeUpdate {
 		if err := refuseFrozenChanges(r.s, changes); err != nil {
-			cleanup()
+			cs.discard(ctx)
 			return err
 		}
 	}
 
 	if r.opts().DryRun {
-		cleanup()
+		cs.discard(ctx)
 		r.res.ChangeSetID = ""
 		r.succeed(existingForOutputs(typ, existing), StatusPlanned, fmt.Sprintf("%d change(s)", len(changes)))
 		return nil
@@ -107,7 +102,7 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 		details := append([]string{fmt.Sprintf("%s (%s %s, stack %s) would replace or delete:", r.s.ID, accountLabel(r.s), r.s.Region, r.s.StackName)}, risky...)
 		ok, err := r.confirm.ask(ctx, fmt.Sprintf("execute the change set of %s, which replaces or deletes %d resource(s)?", r.s.ID, len(risky)), details)
 		if err != nil || !ok {
-			cleanup()
+			cs.discard(ctx)
 			if err != nil {
 				return err
 			}
@@ -121,22 +116,86 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	if existing != nil {
 		marker = r.poll.latestEventID(ctx, r.api, stackID)
 	}
+	r.begin("ExecuteChangeSet")
 	if _, err := r.api.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{
 		ChangeSetName: aws.String(csID), ClientRequestToken: r.token("execute"),
 	}); err != nil {
-		cleanup()
-		return fmt.Errorf("execute change set: %w", err)
+		if ctx.Err() != nil {
+			return err // interrupted: the request may have arrived; leave everything
+		}
+		// The call failed, but the request may still have reached
+		// CloudFormation (a reply lost, a retry refused because the first
+		// attempt already started the execution): ask before giving up.
+		if !cs.executionStarted(ctx) {
+			cs.discard(ctx)
+			return r.callFailed(ctx, "execute change set", err)
+		}
+		r.warn(fmt.Sprintf("ExecuteChangeSet reported %q, but CloudFormation is executing the change set; waiting for it", apiMessage(err)))
 	}
 	// A new stack may still report REVIEW_IN_PROGRESS right after the
 	// execute call: that means "not started yet", not "settled".
-	final, events, err := r.poll.waitStable(ctx, r.api, stackID, marker, r.onEvent, types.StackStatusReviewInProgress)
+	final, events, err := r.poll.waitStable(ctx, r.api, stackID, marker, r, types.StackStatusReviewInProgress)
 	if err != nil {
 		return fmt.Errorf("waiting for the change set to finish: %w", err)
 	}
+	r.ended()
 	if typ == types.ChangeSetTypeCreate {
 		return r.finishOperation(ctx, final, events, types.StackStatusCreateComplete, StatusCreated)
 	}
 	return r.finishOperation(ctx, final, events, types.StackStatusUpdateComplete, StatusUpdated)
+}
+
+// changeSet is one change set this run created.
+type changeSet struct {
+	run         *stackRun
+	id, stackID string
+	newStack    bool // the CREATE change set made the stack, in this run
+}
+
+// executionStarted asks CloudFormation whether the change set's execution
+// began (or is over); when it cannot tell, it assumes so, which is the
+// answer that deletes nothing.
+func (cs *changeSet) executionStarted(ctx context.Context) bool {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var out *cloudformation.DescribeChangeSetOutput
+	err := cs.run.poll.read(cctx, func() (err error) {
+		out, err = cs.run.api.DescribeChangeSet(cctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: aws.String(cs.id)})
+		return err
+	})
+	return err != nil || !notExecuted(out.ExecutionStatus)
+}
+
+// notExecuted says a change set's execution never started.
+func notExecuted(s types.ExecutionStatus) bool {
+	switch s {
+	case types.ExecutionStatusAvailable, types.ExecutionStatusUnavailable, types.ExecutionStatusObsolete:
+		return true
+	}
+	return false
+}
+
+// discard removes what a change set that will not run leaves behind: the
+// change set, and the empty stack its CREATE made. It never runs after an
+// interrupt (the re-run cleans up), and it deletes a stack only when this
+// run created it, CloudFormation still reports it REVIEW_IN_PROGRESS and
+// the change set's execution never started, all checked, not assumed.
+func (cs *changeSet) discard(ctx context.Context) {
+	if ctx.Err() != nil || cs.executionStarted(ctx) {
+		return
+	}
+	r := cs.run
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_, _ = r.api.DeleteChangeSet(cctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
+	if !cs.newStack {
+		return
+	}
+	st, err := r.poll.describe(cctx, r.api, cs.stackID)
+	if err != nil || st == nil || st.StackStatus != types.StackStatusReviewInProgress {
+		return
+	}
+	_, _ = r.api.DeleteStack(cctx, &cloudformation.DeleteStackInput{StackName: aws.String(cs.stackID)})
 }
 
 // refuseFrozenChanges fails a change set that would modify a resource the
@@ -239,20 +298,25 @@ func (r *stackRun) changes(ctx context.Context, csID string) ([]Change, error) {
 	}
 }
 
-// deleteStaleChangeSet removes a change set of this run's name left on the
-// stack by an interrupted run with the same run id (its inputs may be
-// stale). It deletes by ARN what ListChangeSets shows on this very stack,
-// never by bare name.
-func (r *stackRun) deleteStaleChangeSet(ctx context.Context, existing *types.Stack, name string) {
-	p := cloudformation.NewListChangeSetsPaginator(r.api, &cloudformation.ListChangeSetsInput{StackName: existing.StackId})
+// deleteStaleChangeSets removes the change sets earlier bgc runs left on
+// the stack (a dry run or a run that was killed): those named with bgc's
+// prefix that never executed. Each is deleted by its ARN, and only after
+// checking it belongs to this very stack: ListChangeSets is not trusted to
+// return only one stack's change sets (moto returns every stack's).
+func (r *stackRun) deleteStaleChangeSets(ctx context.Context, st *types.Stack) {
+	stackID := aws.ToString(st.StackId)
+	p := cloudformation.NewListChangeSetsPaginator(r.api, &cloudformation.ListChangeSetsInput{StackName: st.StackId})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return // nothing to clean up is the common case; CreateChangeSet reports real problems
 		}
 		for _, cs := range page.Summaries {
-			if aws.ToString(cs.ChangeSetName) == name {
-				_, _ = r.api.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: cs.ChangeSetId})
+			if aws.ToString(cs.StackId) != stackID || !strings.HasPrefix(aws.ToString(cs.ChangeSetName), changeSetPrefix) || !notExecuted(cs.ExecutionStatus) {
+				continue
+			}
+			if _, err := r.api.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: cs.ChangeSetId}); err == nil {
+				r.note(fmt.Sprintf("deleted change set %s, left by an earlier run", aws.ToString(cs.ChangeSetName)))
 			}
 		}
 	}

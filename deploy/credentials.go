@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -11,10 +12,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/bgc-dev/bgc/plan"
 )
@@ -29,6 +33,9 @@ type clientSource interface {
 	cfn(account, region string) cfnAPI
 	// s3 returns the S3 client for one account and region (template staging).
 	s3(account, region string) s3API
+	// exists says whether a named resource a stack retains exists, and
+	// how that is known when the account cannot see it.
+	exists(ctx context.Context, account, region string, r plan.Retained) (bool, string, error)
 }
 
 // awsClients assumes one role per account and caches clients.
@@ -41,9 +48,36 @@ type awsClients struct {
 	clients map[string]*cloudformation.Client  // by account/region
 }
 
-func newAWSClients(base aws.Config, runID string, maxBackoff time.Duration) *awsClients {
-	base.Retryer = newRetryer(maxBackoff)
-	return &awsClients{base: base, runID: runID, creds: map[string]aws.CredentialsProvider{}, clients: map[string]*cloudformation.Client{}}
+func newAWSClients(base aws.Config, c *Common) *awsClients {
+	base.Retryer = newRetryer(c.MaxRetryBackoff)
+	// Every request is bounded, from dialling to the last byte of the reply:
+	// a request that gets no answer fails and is retried instead of hanging
+	// its stack for ever.
+	base.HTTPClient = awshttp.NewBuildableClient().WithTimeout(c.RequestTimeout).WithDialerOptions(func(d *net.Dialer) {
+		d.Timeout = min(c.RequestTimeout, 10*time.Second)
+	})
+	// The SDK's own log lines (retry and checksum warnings, "interrupt
+	// signal received") are not the user's business: bgc reports every
+	// failure itself, with its cause.
+	base.Logger = logging.Nop{}
+	base.ClientLogMode = 0
+	return &awsClients{base: base, runID: c.RunID, creds: map[string]aws.CredentialsProvider{}, clients: map[string]*cloudformation.Client{}}
+}
+
+// preflightTimeout bounds the first call of a run, which proves the
+// endpoint answers at all.
+const preflightTimeout = 15 * time.Second
+
+// endpointOf names where calls of a service go, for messages.
+func endpointOf(cfg aws.Config, service string) string {
+	if cfg.BaseEndpoint != nil {
+		return aws.ToString(cfg.BaseEndpoint)
+	}
+	suffix := "amazonaws.com"
+	if strings.HasPrefix(cfg.Region, "cn-") {
+		suffix = "amazonaws.com.cn"
+	}
+	return fmt.Sprintf("https://%s.%s.%s", service, cfg.Region, suffix)
 }
 
 // check calls sts:GetCallerIdentity as the caller and then, per account, as
@@ -60,9 +94,20 @@ func (c *awsClients) check(ctx context.Context, stacks []plan.Stack) error {
 		stsCfg.Region = stacks[0].Region
 	}
 	stsClient := sts.NewFromConfig(stsCfg)
-	me, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity): %w", err)
+	// Pre-flight: one attempt, bounded, so an endpoint that refuses
+	// connections or never answers is named within seconds instead of
+	// after minutes of retries.
+	pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	me, err := stsClient.GetCallerIdentity(pctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	cancel()
+	var ae smithy.APIError
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil && !errors.As(err, &ae):
+		return fmt.Errorf("cannot reach AWS STS at %s: %s (check the network, AWS_ENDPOINT_URL and AWS_REGION)", endpointOf(stsCfg, "sts"), rootCause(err))
+	case err != nil:
+		return fmt.Errorf("no usable AWS credentials (sts:GetCallerIdentity at %s): %w", endpointOf(stsCfg, "sts"), err)
 	}
 	partition := "aws"
 	if a, err := arn.Parse(aws.ToString(me.Arn)); err == nil {
@@ -164,6 +209,18 @@ func (c *awsClients) s3(account, region string) s3API {
 		// <bucket>.<host>; path-style requests work everywhere.
 		o.UsePathStyle = cfg.BaseEndpoint != nil
 	})
+}
+
+// rootCause is the innermost error's text (a dial or timeout error rather
+// than the SDK's layers around it).
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
 }
 
 // accountLabel is "name (id)" for messages.

@@ -71,7 +71,14 @@ func TestAccountAccessCheck(t *testing.T) {
 		return plan.Stack{ID: account, Account: account, Region: "eu-central-1", DeployRole: "bgc-deploy"}
 	}
 
-	ok := newAWSClients(base, "run1", time.Millisecond)
+	common := func(run string) *Common {
+		c := &Common{RunID: run, MaxRetryBackoff: time.Millisecond}
+		if err := c.normalize(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ok := newAWSClients(base, common("run1"))
 	if err := ok.check(context.Background(), []plan.Stack{stack("999999999999"), stack("222222222222")}); err != nil {
 		t.Fatalf("check: %v", err)
 	}
@@ -79,7 +86,7 @@ func TestAccountAccessCheck(t *testing.T) {
 		t.Errorf("role sessions %v, want one named bgc-run1 (none for the caller's own account)", f.sessions)
 	}
 
-	bad := newAWSClients(base, "run2", time.Millisecond)
+	bad := newAWSClients(base, common("run2"))
 	err := bad.check(context.Background(), []plan.Stack{stack("222222222222"), stack("333333333333"), stack("444444444444")})
 	if err == nil {
 		t.Fatal("check passed with a refused role")

@@ -19,6 +19,7 @@ func (r *stackRun) createDirect(ctx context.Context) error {
 	}
 	r.progress(phaseExecuting, "CreateStack")
 	r.prog.total(r.s.ID, r.s.Resources)
+	r.begin("CreateStack")
 	out, err := r.api.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:                   aws.String(r.s.StackName),
 		TemplateBody:                body,
@@ -30,18 +31,25 @@ func (r *stackRun) createDirect(ctx context.Context) error {
 		ClientRequestToken:          r.token("create"),
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		var ae smithy.APIError
 		if errors.As(err, &ae) && ae.ErrorCode() == "AlreadyExistsException" {
-			return failf("create stack: %s; it did not exist a moment ago: another deploy may be running, or an earlier attempt of this call failed on the server after creating it (re-run to continue from the stack's state)", apiMessage(err))
+			if first := r.tried.first(); first != "" {
+				return failf("create stack: %s; the first attempt of this call failed with: %s, after creating the stack: re-run to continue from the stack's state", apiMessage(err), first)
+			}
+			return failf("create stack: %s; it did not exist a moment ago: another deploy may be running (re-run to continue from the stack's state)", apiMessage(err))
 		}
-		return failf("create stack: %s", apiMessage(err))
+		return r.callFailed(ctx, "create stack", err)
 	}
 	id := aws.ToString(out.StackId)
 	r.res.StackARN = id
-	final, events, err := r.poll.waitStable(ctx, r.api, id, "", r.onEvent)
+	final, events, err := r.poll.waitStable(ctx, r.api, id, "", r)
 	if err != nil {
 		return fmt.Errorf("waiting for create: %w", err)
 	}
+	r.ended()
 	return r.finishOperation(ctx, final, events, types.StackStatusCreateComplete, StatusCreated)
 }
 
@@ -55,6 +63,7 @@ func (r *stackRun) updateDirect(ctx context.Context, st *types.Stack) error {
 	}
 	r.progress(phaseExecuting, "UpdateStack")
 	r.prog.total(r.s.ID, 0)
+	r.begin("UpdateStack")
 	_, err = r.api.UpdateStack(ctx, &cloudformation.UpdateStackInput{
 		StackName:          aws.String(id),
 		TemplateBody:       body,
@@ -65,14 +74,19 @@ func (r *stackRun) updateDirect(ctx context.Context, st *types.Stack) error {
 		ClientRequestToken: r.token("update"),
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		r.ended()
 		if isNoChanges(apiMessage(err)) {
 			return r.noChanges(ctx, st, "CloudFormation reports no changes")
 		}
-		return failf("update stack: %s", apiMessage(err))
+		return r.callFailed(ctx, "update stack", err)
 	}
-	final, events, err := r.poll.waitStable(ctx, r.api, id, marker, r.onEvent)
+	final, events, err := r.poll.waitStable(ctx, r.api, id, marker, r)
 	if err != nil {
 		return fmt.Errorf("waiting for update: %w", err)
 	}
+	r.ended()
 	return r.finishOperation(ctx, final, events, types.StackStatusUpdateComplete, StatusUpdated)
 }

@@ -58,17 +58,34 @@ func Deploy(ctx context.Context, p *plan.Plan, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return runDeploy(ctx, p, opts, newAWSClients(base, opts.RunID, opts.MaxRetryBackoff))
+	return runDeploy(ctx, p, opts, newAWSClients(base, &opts.Common))
 }
 
 // runDeploy runs a checked plan with a client source (fakes in unit tests).
 func runDeploy(ctx context.Context, p *plan.Plan, opts Options, src clientSource) (*Summary, error) {
+	ctx, cancel := opts.withTimeout(ctx)
+	defer cancel()
 	if err := src.check(ctx, p.Stacks); err != nil {
 		return nil, err
 	}
 	e := newEngine(opDeploy, &opts.Common, p, src)
 	e.deployOpts = &opts
+	if err := e.checkLeftovers(ctx); err != nil {
+		e.prog.close()
+		return nil, err
+	}
 	return e.run(ctx)
+}
+
+// errTimedOut is the cause of a run's context ending at Common.Timeout.
+var errTimedOut = errors.New("the run's --timeout passed")
+
+// withTimeout applies the run's Timeout.
+func (c *Common) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, c.Timeout, errTimedOut)
 }
 
 // Destroy deletes the plan's stacks in reverse dependency order: a stack is
@@ -87,10 +104,12 @@ func Destroy(ctx context.Context, p *plan.Plan, opts DestroyOptions) (*Summary, 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return runDestroy(ctx, p, opts, newAWSClients(base, opts.RunID, opts.MaxRetryBackoff))
+	return runDestroy(ctx, p, opts, newAWSClients(base, &opts.Common))
 }
 
 func runDestroy(ctx context.Context, p *plan.Plan, opts DestroyOptions, src clientSource) (*Summary, error) {
+	ctx, cancel := opts.withTimeout(ctx)
+	defer cancel()
 	e := newEngine(opDestroy, &opts.Common, p, src)
 	e.destroyOpts = &opts
 	e.keep = keptStacks(p, opts.IncludeRetained)
@@ -101,7 +120,7 @@ func runDestroy(ctx context.Context, p *plan.Plan, opts DestroyOptions, src clie
 			doomed = append(doomed, fmt.Sprintf("  %s (%s %s, stack %s)", s.ID, accountLabel(s), s.Region, s.StackName))
 		}
 	}
-	if len(doomed) > 0 {
+	if len(doomed) > 0 && !opts.DryRun {
 		ok, err := e.confirm.ask(ctx, fmt.Sprintf("delete %d stack(s) and their resources?", len(doomed)), append([]string{"bgc destroy will delete:"}, doomed...))
 		if err == nil && !ok {
 			err = errors.New("destroy not approved; nothing was deleted")
@@ -121,7 +140,7 @@ func runDestroy(ctx context.Context, p *plan.Plan, opts DestroyOptions, src clie
 func newEngine(op operation, c *Common, p *plan.Plan, src clientSource) *engine {
 	e := &engine{
 		op: op, c: c, src: src, plan: p,
-		poll:   poller{min: c.PollInterval, max: c.MaxPollInterval},
+		poll:   poller{min: c.PollInterval, max: c.MaxPollInterval, still: c.StillWaiting},
 		stacks: make(map[string]plan.Stack, len(p.Stacks)),
 	}
 	for _, s := range p.Stacks {
@@ -169,7 +188,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	nodes := e.nodes()
 	sched := scheduler{global: e.c.Concurrency, perKey: e.c.PerTargetConcurrency, continueOnError: e.c.ContinueOnError}
 	results := sched.run(ctx, nodes, e.work)
-	sum := &Summary{RunID: e.c.RunID, OK: true}
+	sum := &Summary{RunID: e.c.RunID, OK: true, Interrupted: ctx.Err() != nil}
 	for _, n := range nodes {
 		res := results[n.id]
 		if res.Status == StatusSkipped {
@@ -193,7 +212,8 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 func (e *engine) work(ctx context.Context, id string, deps map[string]StackResult) StackResult {
 	s := e.stacks[id]
 	res := &StackResult{ID: s.ID, Account: s.Account, Region: s.Region, StackName: s.StackName}
-	run := &stackRun{engine: e, s: s, api: e.src.cfn(s.Account, s.Region), res: res, body: string(s.Body)}
+	ctx, tried := withAttempts(ctx)
+	run := &stackRun{engine: e, s: s, api: e.src.cfn(s.Account, s.Region), res: res, body: string(s.Body), tried: tried}
 	start := e.c.Now()
 	var err error
 	switch e.op {
@@ -206,18 +226,22 @@ func (e *engine) work(ctx context.Context, id string, deps map[string]StackResul
 	switch {
 	case errors.Is(err, errUnknownInput) && e.dryRun():
 		res.Status, res.Reason = StatusUnknown, "inputs are only known after a real deploy: "+err.Error()
+	case err != nil && ctx.Err() != nil:
+		res.Status, res.Reason = StatusInterrupted, run.interruption(ctx)
 	case err != nil:
 		res.Status = StatusFailed
 		res.Reason, res.Events = failureOf(err)
 	}
 	e.prog.phase(id, res.Status.phase(), res.Reason)
-	if res.Status.failed() {
+	if res.Status == StatusFailed {
 		e.prog.failure(id, res.Reason, res.Events)
 	}
 	return *res
 }
 
-func (e *engine) dryRun() bool { return e.deployOpts != nil && e.deployOpts.DryRun }
+func (e *engine) dryRun() bool {
+	return (e.deployOpts != nil && e.deployOpts.DryRun) || (e.destroyOpts != nil && e.destroyOpts.DryRun)
+}
 
 // keptStacks returns the stacks Destroy keeps: Retain stacks (unless
 // includeRetained) and, transitively, every stack they depend on.

@@ -14,6 +14,7 @@ const (
 	EventChangeSet = "changeset"      // the changes of a stack's change set
 	EventFailure   = "stack.failure"  // why a stack failed, with its earliest failed events
 	EventWarning   = "stack.warning"  // a problem that did not fail the stack
+	EventNote      = "stack.note"     // news about a stack that changes nothing (still waiting, ...)
 	EventSummary   = "summary"        // the last line: every stack's result
 )
 

@@ -208,9 +208,16 @@ func (f *fakeCFN) ListChangeSets(context.Context, *cloudformation.ListChangeSets
 	return nil, fmt.Errorf("fake: change sets are tested against moto")
 }
 
+func (f *fakeCFN) ListStackResources(context.Context, *cloudformation.ListStackResourcesInput, ...func(*cloudformation.Options)) (*cloudformation.ListStackResourcesOutput, error) {
+	return &cloudformation.ListStackResourcesOutput{}, nil // the fake keeps no resources
+}
+
 // fakeSource serves one fake for every account and region.
 type fakeSource struct{ cfnFake *fakeCFN }
 
 func (s fakeSource) check(context.Context, []plan.Stack) error { return nil }
 func (s fakeSource) cfn(string, string) cfnAPI                 { return s.cfnFake }
 func (s fakeSource) s3(string, string) s3API                   { return nil } // staging is tested against moto
+func (s fakeSource) exists(context.Context, string, string, plan.Retained) (bool, string, error) {
+	return false, "", nil // tested against moto
+}

@@ -77,7 +77,7 @@ func (s scheduler) run(ctx context.Context, nodes []node, do work) map[string]St
 					case !finished:
 						ready = false
 					case r.Status.failed():
-						why = fmt.Sprintf("depends on %s, which failed", d)
+						why = fmt.Sprintf("depends on %s, which %s", d, r.Status.past())
 					case r.Status == StatusSkipped:
 						why = fmt.Sprintf("depends on %s, which was skipped", d)
 					}
@@ -120,13 +120,13 @@ func (s scheduler) run(ctx context.Context, nodes []node, do work) map[string]St
 		if _, settled := results[n.id]; settled {
 			continue
 		}
-		reason := "not started: the run was cancelled"
-		if firstFailure != "" {
-			reason = fmt.Sprintf("not started: %s failed", firstFailure)
+		reason := "not started: the run was interrupted"
+		if firstFailure != "" && ctx.Err() == nil {
+			reason = fmt.Sprintf("not started: %s %s", firstFailure, results[firstFailure].Status.past())
 		}
 		for _, d := range n.deps {
-			if results[d].Status.failed() {
-				reason = fmt.Sprintf("depends on %s, which failed", d)
+			if r := results[d]; r.Status.failed() {
+				reason = fmt.Sprintf("depends on %s, which %s", d, r.Status.past())
 				break
 			}
 		}

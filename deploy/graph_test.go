@@ -99,7 +99,7 @@ func TestSchedulerCancel(t *testing.T) {
 		cancel()
 		return StackResult{ID: id, Status: StatusCreated}
 	})
-	if b := out["b"]; b.Status != StatusSkipped || b.Reason != "not started: the run was cancelled" || b.StackName != "bee" {
+	if b := out["b"]; b.Status != StatusSkipped || b.Reason != "not started: the run was interrupted" || b.StackName != "bee" {
 		t.Errorf("b after cancel: %+v", out["b"])
 	}
 }

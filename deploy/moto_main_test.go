@@ -31,7 +31,11 @@ func TestMain(m *testing.M) {
 	motoSrv.Stop()
 	if motoLog != nil {
 		motoLog.Close()
-		os.Remove(motoLog.Name())
+		if code == 0 {
+			os.Remove(motoLog.Name())
+		} else {
+			fmt.Fprintf(os.Stderr, "moto_server's log is kept in %s\n", motoLog.Name())
+		}
 	}
 	os.Exit(code)
 }

@@ -98,6 +98,17 @@ type Common struct {
 	// PollInterval is the first wait between status polls; it doubles up to
 	// MaxPollInterval (defaults 2s and 10s).
 	PollInterval, MaxPollInterval time.Duration
+	// RequestTimeout bounds one AWS request, from connecting to reading the
+	// whole reply (default 1m); a request that gets no answer then fails
+	// and is retried like any transient failure.
+	RequestTimeout time.Duration
+	// StillWaiting is how often a stack whose operation runs on reports
+	// that it is still waiting, and for what (default 1m).
+	StillWaiting time.Duration
+	// Timeout ends the run after this long (0: no limit). Stacks still
+	// running are reported interrupted; CloudFormation carries on, and a
+	// re-run continues from the stacks' state.
+	Timeout time.Duration
 	// Now is the clock (default time.Now); tests inject a fixed one.
 	Now func() time.Time
 
@@ -130,6 +141,9 @@ type DestroyOptions struct {
 	// protection off first. Without it they, and the stacks they depend on,
 	// are kept.
 	IncludeRetained bool
+	// DryRun reports what Destroy would delete and keep, and the resources
+	// CloudFormation would leave behind, and changes nothing.
+	DryRun bool
 }
 
 // normalize fills defaults and rejects unknown values.
@@ -170,6 +184,12 @@ func (c *Common) normalize() error {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 2 * time.Second
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = time.Minute
+	}
+	if c.StillWaiting <= 0 {
+		c.StillWaiting = time.Minute
 	}
 	if c.MaxPollInterval < c.PollInterval {
 		c.MaxPollInterval = max(10*time.Second, c.PollInterval)

@@ -19,6 +19,16 @@ import (
 // fails a deploy because CloudFormation was busy.
 type poller struct {
 	min, max time.Duration
+	// still is how often waitStable reports that it is still waiting.
+	still time.Duration
+}
+
+// watcher follows one stack's operation while waitStable polls it.
+type watcher interface {
+	// event receives each new stack event, oldest first.
+	event(ResourceEvent)
+	// waiting says, every poller.still, how long the wait has lasted.
+	waiting(msg string)
 }
 
 // sleep waits d or until ctx ends.
@@ -143,16 +153,28 @@ func (p poller) newEvents(ctx context.Context, api cfnAPI, ref, marker string) (
 // notStarted lists statuses that mean the operation just requested has not
 // begun yet (REVIEW_IN_PROGRESS right after a CREATE change set executes);
 // they are polled through, for at most maxNotStarted polls.
-func (p poller) waitStable(ctx context.Context, api cfnAPI, ref, marker string, onEvent func(ResourceEvent), notStarted ...types.StackStatus) (*types.Stack, []ResourceEvent, error) {
+func (p poller) waitStable(ctx context.Context, api cfnAPI, ref, marker string, w watcher, notStarted ...types.StackStatus) (*types.Stack, []ResourceEvent, error) {
 	var seen []ResourceEvent
 	wait := p.min
 	pending := 0
+	start, reported := time.Now(), time.Now()
 	for first := true; ; first = false {
 		if !first {
 			if err := sleep(ctx, wait); err != nil {
 				return nil, seen, err
 			}
 			wait = min(2*wait, p.max)
+		}
+		if p.still > 0 && time.Since(reported) >= p.still {
+			reported = time.Now()
+			msg := fmt.Sprintf("still waiting (%s", time.Since(start).Truncate(time.Second))
+			if len(seen) > 0 {
+				last := seen[len(seen)-1]
+				msg += fmt.Sprintf(", last event %s %s %s ago", last.LogicalID, last.Status, time.Since(last.Time).Truncate(time.Second))
+			} else {
+				msg += ", no event yet"
+			}
+			w.waiting(msg + ")")
 		}
 		st, err := p.describe(ctx, api, ref)
 		if err != nil {
@@ -162,9 +184,7 @@ func (p poller) waitStable(ctx context.Context, api cfnAPI, ref, marker string, 
 			for _, e := range evs {
 				ev := toResourceEvent(e)
 				seen = append(seen, ev)
-				if onEvent != nil {
-					onEvent(ev)
-				}
+				w.event(ev)
 				marker = aws.ToString(e.EventId)
 			}
 		} else if !isTransient(err) && !isNotFound(err) {

@@ -139,6 +139,27 @@ func (p *progress) phase(id string, phase Phase, msg string) {
 	fmt.Fprintln(p.human, line)
 }
 
+// note records a message about a stack that changes nothing of its phase
+// (still waiting, a stale change set removed).
+func (p *progress) note(id, msg string) {
+	now := p.now()
+	if p.json != nil {
+		p.json.emit(Event{Time: now, Type: EventNote, Stack: id, Message: msg})
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.byID[id]
+	if r == nil {
+		return
+	}
+	r.last = msg
+	if p.tty {
+		p.redraw()
+		return
+	}
+	fmt.Fprintf(p.human, "%s  %-*s  %s\n", now.UTC().Format(time.RFC3339), p.width, id, msg)
+}
+
 // total sets the number of resources a stack's operation touches.
 func (p *progress) total(id string, n int) {
 	p.mu.Lock()

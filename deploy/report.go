@@ -19,6 +19,22 @@ func writeSummary(w io.Writer, s *Summary) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Status, elapsed(r.Seconds), truncate(detail, 120))
 	}
 	_ = tw.Flush()
+	var left []Leftover
+	for _, r := range s.Stacks {
+		left = append(left, r.Left...)
+	}
+	if len(left) > 0 {
+		verb := "left behind"
+		for _, r := range s.Stacks {
+			if len(r.Left) > 0 && r.Status == StatusPlanned {
+				verb = "would leave behind"
+			}
+		}
+		fmt.Fprintf(w, "CloudFormation %s %d resource(s) with DeletionPolicy Retain; remove each, as its account, when it is no longer needed:\n", verb, len(left))
+		for _, l := range left {
+			fmt.Fprintf(w, "  %s %s (account %s, %s): %s\n", whatIs(l.Type), l.PhysicalID, l.Account, l.Region, l.Remove)
+		}
+	}
 	if s.OK {
 		fmt.Fprintf(w, "run %s: all %d stacks ok\n", s.RunID, len(s.Stacks))
 	} else if err := s.Err(); err != nil {

@@ -30,6 +30,46 @@ type stackRun struct {
 	// attempt numbers the operations of this run on the stack, so that
 	// each gets its own client request token.
 	attempt int
+	// inflight is the CloudFormation operation bgc started on the stack and
+	// has not yet seen finish ("" when none): what an interrupt leaves
+	// running.
+	inflight string
+	// tried holds the errors the SDK retried since the last begin.
+	tried *attempts
+}
+
+// begin records that an operation on the stack was requested.
+func (r *stackRun) begin(op string) {
+	r.inflight = op
+	r.tried.reset()
+}
+
+// callFailed is the failure of a call that changes the stack. When the SDK
+// retried the call, the first attempt's error is named too: the last
+// attempt's answer ("already exists") may only describe what the first
+// attempt did before it failed.
+func (r *stackRun) callFailed(ctx context.Context, what string, err error) error {
+	msg := what + ": " + apiMessage(err)
+	if first := r.tried.first(); first != "" && !strings.Contains(msg, first) {
+		msg += " (the call was retried after its first attempt failed with: " + first + ")"
+	}
+	return failf("%s", msg)
+}
+
+// ended records that the operation requested last has settled.
+func (r *stackRun) ended() { r.inflight = "" }
+
+// interruption says what an interrupted stack leaves behind.
+func (r *stackRun) interruption(ctx context.Context) string {
+	why := "interrupted"
+	if errors.Is(context.Cause(ctx), errTimedOut) {
+		why = fmt.Sprintf("timed out after %s", r.c.Timeout)
+	}
+	if r.inflight == "" {
+		return why + " before bgc changed this stack"
+	}
+	return fmt.Sprintf("%s while CloudFormation runs %s on stack %s (%s %s); it carries on without bgc: re-run the same command to continue",
+		why, r.inflight, r.s.StackName, r.s.Account, r.s.Region)
 }
 
 // stackFailure is a stack's failure with the events that explain it.
@@ -123,7 +163,7 @@ func (r *stackRun) replaceFailed(ctx context.Context, st *types.Stack) error {
 func (r *stackRun) waitOperation(ctx context.Context, st *types.Stack) error {
 	r.progress(phaseWaiting, fmt.Sprintf("stack is %s; waiting for that operation to finish", st.StackStatus))
 	id := aws.ToString(st.StackId)
-	if _, _, err := r.poll.waitStable(ctx, r.api, id, r.poll.latestEventID(ctx, r.api, id), r.onEvent); err != nil {
+	if _, _, err := r.poll.waitStable(ctx, r.api, id, r.poll.latestEventID(ctx, r.api, id), r); err != nil {
 		return fmt.Errorf("waiting for %s: %w", st.StackStatus, err)
 	}
 	return nil
@@ -148,11 +188,20 @@ func (r *stackRun) destroy(ctx context.Context) error {
 			return nil
 		}
 		r.res.StackARN = aws.ToString(st.StackId)
-		if inProgress(st.StackStatus) {
+		if inProgress(st.StackStatus) && !r.destroyOpts.DryRun {
 			if err := r.waitOperation(ctx, st); err != nil {
 				return err
 			}
 			continue
+		}
+		left, err := r.leftovers(ctx, st)
+		if err != nil {
+			return err
+		}
+		r.res.Left = left
+		if r.destroyOpts.DryRun {
+			r.res.Status, r.res.Reason = StatusPlanned, fmt.Sprintf("a real run deletes it (now %s)", st.StackStatus)
+			return nil
 		}
 		if aws.ToBool(st.EnableTerminationProtection) {
 			if !r.s.Retain {
@@ -181,13 +230,15 @@ func (r *stackRun) deleteStack(ctx context.Context, st *types.Stack) error {
 	r.progress(phaseDeleting, "")
 	id := aws.ToString(st.StackId)
 	marker := r.poll.latestEventID(ctx, r.api, id)
+	r.begin("DeleteStack")
 	if _, err := r.api.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(id), ClientRequestToken: r.token("delete")}); err != nil {
-		return failf("delete stack: %s", apiMessage(err))
+		return r.callFailed(ctx, "delete stack", err)
 	}
-	final, events, err := r.poll.waitStable(ctx, r.api, id, marker, r.onEvent)
+	final, events, err := r.poll.waitStable(ctx, r.api, id, marker, r)
 	if err != nil {
 		return fmt.Errorf("waiting for delete: %w", err)
 	}
+	r.ended()
 	if final != nil && final.StackStatus != types.StackStatusDeleteComplete {
 		return &stackFailure{msg: fmt.Sprintf("delete ended in %s: %s", final.StackStatus, aws.ToString(final.StackStatusReason)), events: rootCauses(events, r.s.StackName)}
 	}
@@ -197,6 +248,9 @@ func (r *stackRun) deleteStack(ctx context.Context, st *types.Stack) error {
 // create deploys a stack that does not exist (review is the empty
 // REVIEW_IN_PROGRESS stack left by an earlier change set, or nil).
 func (r *stackRun) create(ctx context.Context, review *types.Stack) error {
+	if review != nil {
+		r.deleteStaleChangeSets(ctx, review)
+	}
 	if r.opts().DryRun || r.opts().Method == MethodChangeSet {
 		return r.viaChangeSet(ctx, types.ChangeSetTypeCreate, review)
 	}
@@ -211,6 +265,7 @@ func (r *stackRun) create(ctx context.Context, review *types.Stack) error {
 // update deploys an existing stack, unless it already runs exactly these
 // inputs.
 func (r *stackRun) update(ctx context.Context, st *types.Stack) error {
+	r.deleteStaleChangeSets(ctx, st)
 	if !r.opts().Force && r.unchanged(ctx, st) {
 		return r.noChanges(ctx, st, "inputs unchanged")
 	}
@@ -337,7 +392,13 @@ func (r *stackRun) opts() *Options { return r.deployOpts }
 
 func (r *stackRun) progress(phase Phase, msg string) { r.prog.phase(r.s.ID, phase, msg) }
 
-func (r *stackRun) onEvent(ev ResourceEvent) { r.prog.resource(r.s.ID, r.s.StackName, ev) }
+// event and waiting make stackRun the watcher of its own operations.
+func (r *stackRun) event(ev ResourceEvent) { r.prog.resource(r.s.ID, r.s.StackName, ev) }
+
+func (r *stackRun) waiting(msg string) { r.note(msg) }
+
+// note is a message about the stack that changes nothing of its state.
+func (r *stackRun) note(msg string) { r.prog.note(r.s.ID, msg) }
 
 // failureOf splits an error into the result's reason and events.
 func failureOf(err error) (string, []ResourceEvent) {

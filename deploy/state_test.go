@@ -139,6 +139,28 @@ func TestWaitsForOperationInProgress(t *testing.T) {
 	}
 }
 
+// TestStillWaiting: a wait reports at a steady interval how long it has
+// lasted and the last event it saw.
+func TestStillWaiting(t *testing.T) {
+	f := newFake()
+	s := f.add("app", types.StackStatusUpdateComplete)
+	f.event(s, "Svc", "AWS::ECS::Service", types.ResourceStatusUpdateInProgress, "")
+	for range 20 {
+		s.pending = append(s.pending, types.StackStatusUpdateInProgress)
+	}
+	var stderr bytes.Buffer
+	sum := runFake(t, f, oneStack(false), fakeOptions(func(o *Options) {
+		o.Stderr = &stderr
+		o.StillWaiting = time.Nanosecond
+	}))
+	if r := sum.Stacks[0]; r.Status != StatusUpdated {
+		t.Fatalf("status %s (%s)", r.Status, r.Reason)
+	}
+	if !strings.Contains(stderr.String(), "a/us-east-1/app   still waiting (") {
+		t.Errorf("no still-waiting line:\n%s", stderr.String())
+	}
+}
+
 func TestThrottledPollingDoesNotFail(t *testing.T) {
 	f := newFake()
 	f.throttle = 7

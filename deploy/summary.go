@@ -20,8 +20,12 @@ const (
 	// outputs that do not exist yet.
 	StatusUnknown Status = "unknown-inputs"
 	StatusFailed  Status = "failed"
-	StatusSkipped Status = "skipped"
-	StatusDeleted Status = "deleted"
+	// StatusInterrupted is a stack bgc stopped watching (Ctrl-C, or the
+	// run's timeout); CloudFormation may still be running its operation,
+	// and a re-run continues from the stack's state.
+	StatusInterrupted Status = "interrupted"
+	StatusSkipped     Status = "skipped"
+	StatusDeleted     Status = "deleted"
 	// StatusRetained is a Retain stack (or one a Retain stack needs) that
 	// Destroy kept.
 	StatusRetained Status = "retained"
@@ -30,15 +34,24 @@ const (
 )
 
 // ok says the status is not a failure.
-func (s Status) ok() bool { return s.known() && s != StatusFailed && s != StatusSkipped }
+func (s Status) ok() bool { return s.known() && !s.failed() && s != StatusSkipped }
 
-// failed says the stack's own operation failed; its dependents are skipped.
-func (s Status) failed() bool { return s == StatusFailed }
+// failed says the stack's own operation did not finish well (it failed or
+// was interrupted); its dependents are skipped.
+func (s Status) failed() bool { return s == StatusFailed || s == StatusInterrupted }
+
+// past is the status as a verb for messages ("failed", "was interrupted").
+func (s Status) past() string {
+	if s == StatusInterrupted {
+		return "was interrupted"
+	}
+	return string(s)
+}
 
 // known says s is one of the final statuses.
 func (s Status) known() bool {
 	switch s {
-	case StatusCreated, StatusUpdated, StatusNoChanges, StatusPlanned, StatusUnknown, StatusFailed, StatusSkipped, StatusDeleted, StatusRetained, StatusAbsent:
+	case StatusCreated, StatusUpdated, StatusNoChanges, StatusPlanned, StatusUnknown, StatusFailed, StatusInterrupted, StatusSkipped, StatusDeleted, StatusRetained, StatusAbsent:
 		return true
 	}
 	return false
@@ -50,8 +63,11 @@ func (s Status) phase() Phase { return Phase(s) }
 // Summary is the result of one Deploy or Destroy run.
 type Summary struct {
 	RunID string `json:"runId"`
-	// OK is false when any stack failed or was skipped.
+	// OK is false when any stack failed, was interrupted or was skipped.
 	OK bool `json:"ok"`
+	// Interrupted says the run was stopped (Ctrl-C or its timeout) before
+	// every stack finished: re-run the same command to continue.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Stacks are in plan order (Deploy) or reverse plan order (Destroy).
 	Stacks []StackResult `json:"stacks"`
 }
@@ -77,6 +93,20 @@ type StackResult struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Events are the earliest failed resource events of a failed stack.
 	Events []ResourceEvent `json:"events,omitempty"`
+	// Left are the resources CloudFormation kept when Destroy deleted the
+	// stack (DeletionPolicy Retain), or would keep in a dry run.
+	Left []Leftover `json:"left,omitempty"`
+}
+
+// Leftover is one resource a deleted stack left behind, and how to remove
+// it.
+type Leftover struct {
+	Type       string `json:"type"`
+	PhysicalID string `json:"physicalId"`
+	Account    string `json:"account"`
+	Region     string `json:"region"`
+	// Remove is the AWS CLI command that deletes it, run as the account.
+	Remove string `json:"remove"`
 }
 
 // Change is one resource change of a change set.
@@ -108,24 +138,27 @@ type ResourceEvent struct {
 // Err returns nil when every stack succeeded, otherwise an error that counts
 // the failed and skipped stacks and names the first failure.
 func (s *Summary) Err() error {
-	var failed, skipped []StackResult
+	var failed, interrupted, skipped []StackResult
 	for _, r := range s.Stacks {
 		switch r.Status {
 		case StatusFailed:
 			failed = append(failed, r)
+		case StatusInterrupted:
+			interrupted = append(interrupted, r)
 		case StatusSkipped:
 			skipped = append(skipped, r)
 		}
 	}
-	if len(failed) == 0 && len(skipped) == 0 {
+	if len(failed) == 0 && len(interrupted) == 0 && len(skipped) == 0 {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d stacks failed, %d skipped", len(failed), len(s.Stacks), len(skipped))
-	if len(failed) > 0 {
-		fmt.Fprintf(&b, "; first: %s: %s", failed[0].ID, failed[0].Reason)
-	} else {
-		fmt.Fprintf(&b, "; first: %s: %s", skipped[0].ID, skipped[0].Reason)
+	fmt.Fprintf(&b, "%d of %d stacks failed, %d interrupted, %d skipped", len(failed), len(s.Stacks), len(interrupted), len(skipped))
+	for _, list := range [][]StackResult{failed, interrupted, skipped} {
+		if len(list) > 0 {
+			fmt.Fprintf(&b, "; first: %s: %s", list[0].ID, list[0].Reason)
+			break
+		}
 	}
 	return &RunError{Msg: b.String(), Summary: s}
 }

@@ -43,6 +43,10 @@ type Stack struct {
 	// Frozen are the template's resources that CloudFormation must never
 	// modify once they exist; the deployer refuses a change set that would.
 	Frozen []Frozen `json:"frozen,omitempty"`
+	// Retained are the template's resources with DeletionPolicy Retain:
+	// deleting the stack leaves them behind, and a named one left behind
+	// blocks creating the stack again.
+	Retained []Retained `json:"retained,omitempty"`
 	// DeployRole is the role name `bgc deploy` assumes in Account when the
 	// caller is not already in it.
 	DeployRole   string                `json:"deployRole"`
@@ -67,6 +71,14 @@ type Frozen struct {
 	LogicalID string `json:"logicalId"`
 	Type      string `json:"type"`
 	Reason    string `json:"reason"`
+}
+
+// Retained is one resource CloudFormation keeps when its stack is deleted.
+type Retained struct {
+	LogicalID string `json:"logicalId"`
+	Type      string `json:"type"`
+	// Name is the physical name the template fixes ("" when AWS names it).
+	Name string `json:"name,omitempty"`
 }
 
 // FrozenResource returns the frozen entry for a logical id, if any.

@@ -161,6 +161,7 @@ func planEntry(app *model.App, s *stack, path string, body []byte, tree map[stri
 		Body:           body,
 		Resources:      len(resources),
 		Frozen:         s.frozen,
+		Retained:       retained(resources),
 		DeployRole:     s.deployRole,
 		Parameters:     s.params,
 		Capabilities:   capabilities(s),
@@ -169,6 +170,26 @@ func planEntry(app *model.App, s *stack, path string, body []byte, tree map[stri
 		Retain:         s.retain,
 		TemplateBucket: s.templateBucket,
 	}
+}
+
+// retained lists the resources with DeletionPolicy Retain, with the
+// physical name the template fixes.
+func retained(resources map[string]any) []plan.Retained {
+	var out []plan.Retained
+	for _, id := range sortedKeys(resources) {
+		res, _ := resources[id].(map[string]any)
+		if res["DeletionPolicy"] != "Retain" {
+			continue
+		}
+		typ, _ := res["Type"].(string)
+		r := plan.Retained{LogicalID: id, Type: typ}
+		if n, ok := physicalNames[typ]; ok {
+			props, _ := res["Properties"].(map[string]any)
+			r.Name, _ = props[n.property].(string)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // capabilities is CAPABILITY_NAMED_IAM when the stack names an IAM role,

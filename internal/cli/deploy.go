@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +56,7 @@ type commonFlags struct {
 	perTarget       int
 	output          string
 	runID           string
+	timeout         time.Duration
 }
 
 // parse checks the flag values: usage errors exit 2 before anything runs.
@@ -73,6 +76,9 @@ func (f *commonFlags) parse() (deploy.OutputFormat, error) {
 			return "", fail(ExitInvalid, "--run-id: %v", err)
 		}
 	}
+	if f.timeout < 0 {
+		return "", fail(ExitInvalid, "--timeout must not be negative")
+	}
 	return out, nil
 }
 
@@ -84,7 +90,13 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.perTarget, "per-target-concurrency", 3, "stacks in flight at once per account and region")
 	cmd.Flags().StringVar(&f.output, "output", "text", "text, or json: NDJSON events and a final summary on stdout")
 	cmd.Flags().StringVar(&f.runID, "run-id", "", "name of this run (change sets and role sessions are bgc-<run-id>); default: the time")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout, "stop watching after this long (0: never); CloudFormation carries on and a re-run continues")
 }
+
+// defaultTimeout is long enough for the slowest healthy first deploy of a
+// large fleet (ECS services can take tens of minutes to stabilise), short
+// enough that a hung run ends on its own.
+const defaultTimeout = 2 * time.Hour
 
 func (e *env) common(f *commonFlags, output deploy.OutputFormat) deploy.Common {
 	return deploy.Common{
@@ -96,8 +108,9 @@ func (e *env) common(f *commonFlags, output deploy.OutputFormat) deploy.Common {
 		Stdout:               e.stdout,
 		Stderr:               e.stderr,
 		Stdin:                e.stdin,
-		IsTTY:                isTerminal(e.stderr) && isTerminal(e.stdin),
+		IsTTY:                isTerminal(e.stderr) && isTerminal(e.stdin) && os.Getenv("TERM") != "dumb",
 		RunID:                f.runID,
+		Timeout:              f.timeout,
 	}
 }
 
@@ -122,9 +135,23 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return ctx, stop
 }
 
+// ExitInterrupted is the status of a run stopped by Ctrl-C (128 + SIGINT,
+// as shells report it).
+const ExitInterrupted = 130
+
 // runResult turns a deploy or destroy outcome into an exit status: the
-// summary already said what failed, so only other errors are printed.
-func runResult(verb string, sum *deploy.Summary, err error) error {
+// summary already said what failed, so only other errors are printed. An
+// interrupted run ends with one line that says how to continue; stopped
+// by a signal it exits 130, by its --timeout 1.
+func (e *env) runResult(ctx context.Context, verb string, sum *deploy.Summary, err error) error {
+	if ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "interrupted: re-run the same command to continue")
+		return silent(ExitInterrupted)
+	}
+	if sum != nil && sum.Interrupted {
+		fmt.Fprintln(e.stderr, "timed out: re-run the same command to continue")
+		return silent(ExitInternal)
+	}
 	var runErr *deploy.RunError
 	switch {
 	case errors.As(err, &runErr):
@@ -158,7 +185,10 @@ sets it can, prints them and executes nothing.
 
 Credentials come from the standard AWS chain; AWS_ENDPOINT_URL and
 AWS_ENDPOINT_URL_<SERVICE> point it at another endpoint (e.g. moto_server).
-Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input.`,
+Ctrl-C stops bgc watching: CloudFormation finishes what it started, nothing
+is deleted, and re-running the same command continues.
+Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
+130 when interrupted.`,
 		Example: `  bgc deploy examples/global-bluegreen/app.yaml
   bgc deploy --from deploy --method direct --yes
   bgc deploy app.yaml --dry-run --output json`,
@@ -185,7 +215,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input.`,
 				ReplaceFailed: replaceFailed,
 				Force:         force,
 			})
-			return runResult("deploy", sum, err)
+			return e.runResult(ctx, "deploy", sum, err)
 		},
 	}
 	f.register(deployCmd)
@@ -195,16 +225,18 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input.`,
 	deployCmd.Flags().BoolVar(&force, "force", false, "ask CloudFormation even for stacks whose template and parameters did not change")
 
 	var df commonFlags
-	var includeRetained bool
+	var includeRetained, destroyDryRun bool
 	destroyCmd := &cobra.Command{
 		Use:   "destroy [FILE | --from DIR]",
 		Short: "Delete the plan's stacks in reverse order",
 		Long: `Destroy deletes every stack of the plan in reverse dependency order after
-confirmation (or --yes). The stacks holding the KMS key and the artifact
-buckets, and the stacks they need, are kept unless --include-retained; the
-key and buckets themselves carry DeletionPolicy Retain and outlive even
-their stacks.`,
-		Example: `  bgc destroy examples/global-bluegreen/app.yaml
+confirmation (or --yes). The stacks holding state (the KMS key, the artifact
+buckets, the ECR and CodeCommit repositories), and the stacks they need, are
+kept unless --include-retained. Those resources carry DeletionPolicy Retain
+and outlive even their stacks: destroy lists each one it leaves behind with
+the command that removes it. --dry-run shows all of that and deletes
+nothing.`,
+		Example: `  bgc destroy examples/global-bluegreen/app.yaml --dry-run
   bgc destroy --from deploy --yes --include-retained`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -218,11 +250,12 @@ their stacks.`,
 			}
 			ctx, cancel := signalContext()
 			defer cancel()
-			sum, err := deploy.Destroy(ctx, p, deploy.DestroyOptions{Common: e.common(&df, output), IncludeRetained: includeRetained})
-			return runResult("destroy", sum, err)
+			sum, err := deploy.Destroy(ctx, p, deploy.DestroyOptions{Common: e.common(&df, output), IncludeRetained: includeRetained, DryRun: destroyDryRun})
+			return e.runResult(ctx, "destroy", sum, err)
 		},
 	}
 	df.register(destroyCmd)
-	destroyCmd.Flags().BoolVar(&includeRetained, "include-retained", false, "also delete the key and artifact-bucket stacks")
+	destroyCmd.Flags().BoolVar(&includeRetained, "include-retained", false, "also delete the key, artifact-bucket and repository stacks")
+	destroyCmd.Flags().BoolVar(&destroyDryRun, "dry-run", false, "show what would be deleted, kept and left behind; delete nothing")
 	return []*cobra.Command{deployCmd, destroyCmd}
 }

@@ -1,4 +1,4 @@
-"""moto_server with two gaps filled that bgc's end-to-end tests need.
+"""moto_server with the gaps filled that bgc's end-to-end tests need.
 
 Started exactly like moto_server (same arguments). It imports moto, adds
 what follows, then runs moto's own server entry point. Nothing else of
@@ -13,14 +13,46 @@ moto changes, and bgc's templates are deployed as they are.
    CreateStack/UpdateStack but not after executing a change set, so a stack
    deployed through change sets reports no (or stale) outputs. Here the
    outputs and parameters are refreshed after every executed change set.
+
+3. Termination protection. moto does not implement
+   UpdateTerminationProtection ("has not been implemented", so every
+   retained stack burned the SDK's retries and stayed unprotected), and its
+   DeleteStack ignores the flag. Here the call sets it, and DeleteStack
+   refuses a protected stack with AWS's ValidationError.
+
+4. Executing a change set twice. moto runs an executed change set again;
+   CloudFormation refuses it (ExecuteChangeSet's InvalidChangeSetStatus:
+   "The specified change set can't be used to update the stack. For example,
+   the change set status might be CREATE_IN_PROGRESS, or the stack status
+   might be UPDATE_IN_PROGRESS.", AWS CloudFormation API Reference). Here a
+   change set whose execution started or ended is refused the same way, so
+   a retried ExecuteChangeSet whose first reply was lost behaves as on AWS.
+
+5. Replica keys. A ReplicaKey used to share the primary's mutable state
+   (moto's own ReplicateKey makes the same shallow copy), so concurrent
+   requests for the primary and its replicas in different regions could
+   change one dictionary while another request iterated it. Here a replica
+   is a deep copy, made under a lock. And moto's change-set execution (and
+   ListStackResources, which creates what is missing) ignores DependsOn:
+   the replica stack's Alias was created before its Key and failed with
+   HTTP 500 (KeyError). Here a resource's DependsOn are created first, as
+   CloudFormation orders them.
 """
 
 import sys
-from copy import copy
+import threading
+from copy import deepcopy
 
+from moto.cloudformation import exceptions as cfn_exceptions
 from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation import responses as cfn_responses
+from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult
 from moto.kms.models import kms_backends
+
+_replica_lock = threading.Lock()
 
 
 class ReplicaKey(CloudFormationModel):
@@ -68,10 +100,11 @@ class ReplicaKey(CloudFormationModel):
         # moto's CloudFormation ignores MultiRegion on the primary, so its
         # ReplicateKey (which expects a multi-region key) cannot be used;
         # copy the key into this region the way ReplicateKey does.
-        key = copy(kms_backends[account_id][primary_region].keys[key_id])
-        key.region = region_name
-        key.arn = key.arn.replace(":" + primary_region + ":", ":" + region_name + ":")
-        kms_backends[account_id][region_name].keys[key.id] = key
+        with _replica_lock:
+            key = deepcopy(kms_backends[account_id][primary_region].keys[key_id])
+            key.region = region_name
+            key.arn = key.arn.replace(":" + primary_region + ":", ":" + region_name + ":")
+            kms_backends[account_id][region_name].keys[key.id] = key
         return cls(key)
 
     @classmethod
@@ -90,12 +123,20 @@ class ReplicaKey(CloudFormationModel):
 _execute_change_set = cfn_models.CloudFormationBackend.execute_change_set
 
 
+class InvalidChangeSetStatus(cfn_exceptions.CloudFormationError):
+    code = "InvalidChangeSetStatus"
+
+
 def execute_change_set(self, change_set_name, stack_name=None):
     change_set = self.change_sets.get(change_set_name)
     if change_set is None:
         for cs in self.change_sets.values():
             if cs.change_set_name == change_set_name:
                 change_set = cs
+    if change_set is not None and change_set.execution_status in ("EXECUTE_IN_PROGRESS", "EXECUTE_COMPLETE", "EXECUTE_FAILED"):
+        raise InvalidChangeSetStatus(
+            "ChangeSet [%s] cannot be executed in its current status of [%s]" % (change_set.change_set_id, change_set.execution_status)
+        )
     _execute_change_set(self, change_set_name, stack_name)
     stack = self.stacks[change_set.stack_id]
     stack._parse_template()
@@ -104,6 +145,44 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 cfn_models.CloudFormationBackend.execute_change_set = execute_change_set
+
+
+def update_termination_protection(self):
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = str(self._get_param("EnableTerminationProtection")).lower() == "true"
+    return ActionResult({"StackId": stack.stack_id})
+
+
+cfn_responses.CloudFormationResponse.update_termination_protection = update_termination_protection
+
+_delete_stack = cfn_models.CloudFormationBackend.delete_stack
+
+
+def delete_stack(self, name_or_stack_id):
+    for stack in list(self.stacks.values()):
+        if name_or_stack_id in (stack.stack_id, stack.name) and stack.enable_termination_protection:
+            raise ValidationError(
+                name_or_stack_id,
+                message="Stack [%s] cannot be deleted while TerminationProtection is enabled" % stack.name,
+            )
+    _delete_stack(self, name_or_stack_id)
+
+
+cfn_models.CloudFormationBackend.delete_stack = delete_stack
+
+_getitem = cfn_parsing.ResourceMap.__getitem__
+
+
+def getitem(self, key):
+    if key not in self._parsed_resources and key in self._resource_json_map:
+        deps = self._resource_json_map[key].get("DependsOn", [])
+        for dep in [deps] if isinstance(deps, str) else deps:
+            if dep != key and dep in self._resource_json_map:
+                _ = self[dep]
+    return _getitem(self, key)
+
+
+cfn_parsing.ResourceMap.__getitem__ = getitem
 
 if __name__ == "__main__":
     from moto.server import main
