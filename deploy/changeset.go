@@ -53,6 +53,7 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 	}
 	csID, stackID := aws.ToString(created.Id), aws.ToString(created.StackId)
 	r.res.StackARN, r.res.ChangeSetID = stackID, csID
+	r.pending = name
 	cs := &changeSet{run: r, id: csID, stackID: stackID, newStack: typ == types.ChangeSetTypeCreate && existing == nil}
 
 	desc, err := r.waitChangeSet(ctx, csID)
@@ -117,6 +118,7 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 		marker = r.poll.latestEventID(ctx, r.api, stackID)
 	}
 	r.begin("ExecuteChangeSet")
+	r.pending = ""
 	if _, err := r.api.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{
 		ChangeSetName: aws.String(csID), ClientRequestToken: r.token("execute"),
 	}); err != nil {

@@ -111,8 +111,9 @@ func TestInterruptedChangeSetsDeleteNothing(t *testing.T) {
 	for _, r := range sum.Stacks {
 		if r.Status == deploy.StatusInterrupted {
 			interrupted++
-			if !strings.Contains(r.Reason, "while CloudFormation runs ExecuteChangeSet on stack "+r.StackName) {
-				t.Errorf("%s: reason %q does not name the operation left running", r.ID, r.Reason)
+			if !strings.Contains(r.Reason, "while CloudFormation runs ExecuteChangeSet on stack "+r.StackName) &&
+				!strings.Contains(r.Reason, "after creating change set bgc-") {
+				t.Errorf("%s: reason %q does not name what the interrupt left", r.ID, r.Reason)
 			}
 		}
 		if strings.Contains(r.Reason, "interrupt signal received") || strings.Contains(r.Reason, "context canceled") {
@@ -181,7 +182,7 @@ func TestHungRequestsTimeOut(t *testing.T) {
 	proxy := proxyFor(t, srv)
 	proxy.Add(mototest.Rule{Action: "DescribeStacks", Times: 3, Hang: true})
 	opts := testOptions(t, deploy.MethodDirect)
-	opts.RequestTimeout = 300 * time.Millisecond
+	opts.RequestTimeout = 2 * time.Second // long enough for moto to answer the calls that do reach it
 	p := plainPlan(false, false)
 	sum, err := runDeploy(t, p, opts)
 	if err != nil {

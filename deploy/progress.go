@@ -3,9 +3,11 @@ package deploy
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Phase is where a stack is in a run: one of the phases below while it
@@ -36,11 +38,11 @@ type progress struct {
 	tty   bool
 	json  *jsonSink // nil unless Output json
 
-	rows   []*row
-	byID   map[string]*row
-	drawn  int  // table lines on screen
-	paused bool // a prompt is on screen
-	width  int  // of the stack column
+	rows  []*row
+	byID  map[string]*row
+	width int // of the stack column in line mode
+
+	term *table // the live table, on a terminal
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -57,6 +59,18 @@ type row struct {
 }
 
 func newProgress(c *Common, ids []string) *progress {
+	var ticks <-chan time.Time
+	var stop func()
+	if c.IsTTY {
+		t := time.NewTicker(frameInterval)
+		ticks, stop = t.C, t.Stop
+	}
+	return newProgressWith(c, ids, ticks, stop, terminalSize(c.Stderr))
+}
+
+// newProgressWith is newProgress with the table's clock and terminal size
+// given (tests drive both).
+func newProgressWith(c *Common, ids []string, ticks <-chan time.Time, stopTicks func(), size func() (int, int)) *progress {
 	p := &progress{now: c.Now, human: c.Stderr, tty: c.IsTTY, byID: map[string]*row{}}
 	if c.Output == OutputJSON {
 		p.json = newJSONSink(c.Stdout)
@@ -68,28 +82,37 @@ func newProgress(c *Common, ids []string) *progress {
 		p.width = max(p.width, len(id))
 	}
 	if p.tty {
+		p.term = newTable(c.Stderr, size, c.Now, os.Getenv("NO_COLOR") == "")
 		p.stop = make(chan struct{})
 		p.wg.Add(1)
-		go p.tick()
+		go p.tick(ticks, stopTicks)
 		p.mu.Lock()
-		p.redraw()
+		p.term.draw(p.rows)
 		p.mu.Unlock()
 	}
 	return p
 }
 
-// tick refreshes elapsed times once a second on a terminal.
-func (p *progress) tick() {
+// frameInterval bounds how often the table is redrawn: events only mark
+// it out of date, and a tick draws it (so a burst of events costs one
+// frame), and at least once a second for the elapsed times.
+const frameInterval = 100 * time.Millisecond
+
+// tick redraws the table when it is out of date, or a second old.
+func (p *progress) tick(ticks <-chan time.Time, stop func()) {
 	defer p.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+	if stop != nil {
+		defer stop()
+	}
 	for {
 		select {
 		case <-p.stop:
 			return
-		case <-t.C:
+		case <-ticks:
 			p.mu.Lock()
-			p.redraw()
+			if p.term.due() {
+				p.term.draw(p.rows)
+			}
 			p.mu.Unlock()
 		}
 	}
@@ -100,8 +123,9 @@ func (p *progress) close() {
 	if p.stop != nil {
 		close(p.stop)
 		p.wg.Wait()
+		p.stop = nil
 		p.mu.Lock()
-		p.redraw()
+		p.term.draw(p.rows)
 		p.mu.Unlock()
 	}
 }
@@ -129,7 +153,7 @@ func (p *progress) phase(id string, phase Phase, msg string) {
 		r.last = msg
 	}
 	if p.tty {
-		p.redraw()
+		p.term.changed()
 		return
 	}
 	line := fmt.Sprintf("%s  %-*s  %s", now.UTC().Format(time.RFC3339), p.width, id, phase)
@@ -154,7 +178,7 @@ func (p *progress) note(id, msg string) {
 	}
 	r.last = msg
 	if p.tty {
-		p.redraw()
+		p.term.changed()
 		return
 	}
 	fmt.Fprintf(p.human, "%s  %-*s  %s\n", now.UTC().Format(time.RFC3339), p.width, id, msg)
@@ -186,7 +210,7 @@ func (p *progress) resource(id, stackName string, ev ResourceEvent) {
 	}
 	r.last = strings.TrimSpace(ev.LogicalID + " " + ev.Status + " " + ev.Reason)
 	if p.tty {
-		p.redraw()
+		p.term.changed()
 		return
 	}
 	line := fmt.Sprintf("%s  %-*s  %s %s %s", ev.Time.UTC().Format(time.RFC3339), p.width, id, ev.LogicalID, ev.ResourceType, ev.Status)
@@ -239,11 +263,15 @@ func (p *progress) summary(s *Summary) {
 func (p *progress) print(lines []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.clear()
+	if p.tty {
+		p.term.clear()
+	}
 	for _, l := range lines {
 		fmt.Fprintln(p.human, l)
 	}
-	p.redraw()
+	if p.tty {
+		p.term.draw(p.rows)
+	}
 }
 
 // interact takes the table off the screen, writes a prompt with show and
@@ -251,57 +279,19 @@ func (p *progress) print(lines []string) {
 // stacks keep running meanwhile.
 func (p *progress) interact(show func(w io.Writer), wait func()) {
 	p.mu.Lock()
-	p.clear()
-	p.paused = true
+	if p.tty {
+		p.term.clear()
+		p.term.paused = true
+	}
 	show(p.human)
 	p.mu.Unlock()
 	wait()
 	p.mu.Lock()
-	p.paused = false
-	p.redraw()
+	if p.tty {
+		p.term.paused = false
+		p.term.draw(p.rows)
+	}
 	p.mu.Unlock()
-}
-
-// clear erases the table so that lines can be written in its place.
-func (p *progress) clear() {
-	if !p.tty || p.drawn == 0 {
-		return
-	}
-	fmt.Fprintf(p.human, "\x1b[%dA\x1b[J", p.drawn)
-	p.drawn = 0
-}
-
-// redraw repaints the table in place on a terminal.
-func (p *progress) redraw() {
-	if !p.tty || p.paused {
-		return
-	}
-	var b strings.Builder
-	if p.drawn > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA", p.drawn)
-	}
-	now := p.now()
-	fmt.Fprintf(&b, "\x1b[2K%-*s  %-14s  %-9s  %7s  %s\n", p.width, "STACK", "PHASE", "RESOURCES", "ELAPSED", "LAST EVENT")
-	for _, r := range p.rows {
-		res := "-"
-		switch {
-		case r.total > 0:
-			res = fmt.Sprintf("%d/%d", r.done, r.total)
-		case r.done > 0:
-			res = fmt.Sprint(r.done)
-		}
-		elapsed := ""
-		if !r.start.IsZero() {
-			end := r.end
-			if end.IsZero() {
-				end = now
-			}
-			elapsed = end.Sub(r.start).Truncate(time.Second).String()
-		}
-		fmt.Fprintf(&b, "\x1b[2K%-*s  %-14s  %-9s  %7s  %s\n", p.width, r.id, r.phase, res, elapsed, truncate(r.last, 80))
-	}
-	p.drawn = len(p.rows) + 1
-	io.WriteString(p.human, b.String())
 }
 
 func formatChange(c Change) string {
@@ -324,8 +314,11 @@ func formatChange(c Change) string {
 
 func truncate(s string, n int) string {
 	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	if n <= 1 {
+		return string([]rune(s)[:max(n, 0)])
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

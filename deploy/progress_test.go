@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -41,24 +42,202 @@ func TestProgressLinesAndJSON(t *testing.T) {
 	}
 }
 
-func TestProgressTable(t *testing.T) {
-	var stderr bytes.Buffer
+// fakeScreen is the part of a VT100 that the table uses: printable text
+// with automatic wrap at the last column, CR, LF (scrolling at the bottom),
+// cursor up (CSI n A), erase line (CSI 2 K), erase below (CSI J) and SGR
+// colours (ignored). It records whether any line ever wrapped.
+type fakeScreen struct {
+	w, h     int
+	cells    [][]rune
+	row, col int
+	wrapped  bool
+}
+
+func newFakeScreen(w, h int) *fakeScreen {
+	s := &fakeScreen{w: w, h: h}
+	for range h {
+		s.cells = append(s.cells, make([]rune, 0, w))
+	}
+	return s
+}
+
+func (s *fakeScreen) lf() {
+	if s.row == s.h-1 {
+		s.cells = append(s.cells[1:], make([]rune, 0, s.w))
+		return
+	}
+	s.row++
+}
+
+func (s *fakeScreen) write(b []byte) {
+	rs := []rune(string(b))
+	for i := 0; i < len(rs); i++ {
+		switch r := rs[i]; {
+		case r == '\x1b' && i+1 < len(rs) && rs[i+1] == '[':
+			j := i + 2
+			for j < len(rs) && (rs[j] >= '0' && rs[j] <= '9' || rs[j] == ';') {
+				j++
+			}
+			n := 1
+			fmt.Sscan(string(rs[i+2:j]), &n)
+			switch rs[j] {
+			case 'A':
+				s.row = max(s.row-n, 0)
+			case 'K':
+				s.cells[s.row] = s.cells[s.row][:0]
+			case 'J':
+				s.cells[s.row] = s.cells[s.row][:min(s.col, len(s.cells[s.row]))]
+				for k := s.row + 1; k < s.h; k++ {
+					s.cells[k] = s.cells[k][:0]
+				}
+			}
+			i = j
+		case r == '\r':
+			s.col = 0
+		case r == '\n':
+			s.col = 0
+			s.lf()
+		default:
+			if s.col == s.w {
+				s.wrapped = true
+				s.col = 0
+				s.lf()
+			}
+			line := s.cells[s.row]
+			for len(line) < s.col {
+				line = append(line, ' ')
+			}
+			if s.col < len(line) {
+				line[s.col] = r
+			} else {
+				line = append(line, r)
+			}
+			s.cells[s.row] = line
+			s.col++
+		}
+	}
+}
+
+func (s *fakeScreen) text() []string {
+	var out []string
+	for _, l := range s.cells {
+		out = append(out, strings.TrimRight(string(l), " "))
+	}
+	return out
+}
+
+// bigRun drives 235 stacks into a mix of phases at 80x24.
+func bigRun(t *testing.T, p *progress, now *time.Time) []string {
+	t.Helper()
+	var ids []string
+	for _, r := range p.rows {
+		ids = append(ids, r.id)
+	}
+	for i, id := range ids {
+		switch {
+		case i < 150:
+			p.phase(id, phaseExecuting, "")
+			p.phase(id, StatusCreated.phase(), "")
+		case i < 152:
+			p.phase(id, phaseExecuting, "")
+			p.phase(id, StatusFailed.phase(), strings.Repeat("the reason is long ", 10))
+		case i < 200:
+			p.phase(id, phaseExecuting, "UpdateStack")
+			p.resource(id, id, ResourceEvent{LogicalID: "Service", Status: "UPDATE_IN_PROGRESS", Reason: strings.Repeat("x", 200)})
+		}
+		*now = now.Add(time.Second)
+	}
+	return ids
+}
+
+func manyIDs(n int) []string {
+	var ids []string
+	for i := range n {
+		ids = append(ids, fmt.Sprintf("account-%03d/ap-southeast-%d/service", i, i%4+1))
+	}
+	return ids
+}
+
+// TestTableFits: with 235 stacks at 80x24 the frame fits the terminal (no
+// line wraps, no more lines than rows), shows the counts, the running
+// stacks it has room for, how many more run, and the latest failures.
+func TestTableFits(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	c := Common{Stderr: &stderr, IsTTY: true, Now: func() time.Time { return now }}
+	var out bytes.Buffer
+	c := Common{Stderr: &out, IsTTY: true, Now: func() time.Time { return now }}
 	if err := c.normalize(); err != nil {
 		t.Fatal(err)
 	}
-	p := newProgress(&c, []string{"a/us-east-1/x"})
-	p.phase("a/us-east-1/x", phaseExecuting, "")
-	p.total("a/us-east-1/x", 3)
-	p.resource("a/us-east-1/x", "x", ResourceEvent{LogicalID: "Topic", Status: "CREATE_COMPLETE"})
-	now = now.Add(12 * time.Second)
+	ticks := make(chan time.Time)
+	p := newProgressWith(&c, manyIDs(235), ticks, nil, func() (int, int) { return 80, 24 })
+	bigRun(t, p, &now)
+	ticks <- now
+	ticks <- now // the second send waits until the first tick drew
 	p.close()
-	out := stderr.String()
-	last := out[strings.LastIndex(out, "\x1b[2A"):]
-	want := "\x1b[2A\x1b[2KSTACK          PHASE           RESOURCES  ELAPSED  LAST EVENT\n" +
-		"\x1b[2Ka/us-east-1/x  executing       1/3            12s  Topic CREATE_COMPLETE\n"
-	if last != want {
-		t.Errorf("last frame %q\nwant %q", last, want)
+	screen := newFakeScreen(80, 24)
+	screen.write(out.Bytes())
+	if screen.wrapped {
+		t.Error("a line wrapped at 80 columns")
+	}
+	text := strings.Join(screen.text(), "\n")
+	for _, want := range []string{
+		"235 stacks: 150 done · 48 running · 35 queued · 2 failed",
+		"STACK", "account-152/ap-southeast-1/service",
+		"more running",
+		"failed account-151/ap-southeast-4/service: the reason is long",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("screen lacks %q:\n%s", want, text)
+		}
+	}
+	if lines := strings.Count(strings.TrimRight(text, "\n"), "\n") + 1; lines > 23 {
+		t.Errorf("%d lines on a 24-line terminal", lines)
+	}
+}
+
+// TestTableRedrawRate: events only mark the table out of date; a tick
+// draws it, so a burst of events costs one frame.
+func TestTableRedrawRate(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var out bytes.Buffer
+	c := Common{Stderr: &out, IsTTY: true, Now: func() time.Time { return now }}
+	if err := c.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	ticks := make(chan time.Time)
+	p := newProgressWith(&c, manyIDs(235), ticks, nil, func() (int, int) { return 80, 24 })
+	first := out.Len()
+	for range 40 {
+		bigRun(t, p, &now)
+	}
+	if out.Len() != first {
+		t.Errorf("events drew %d bytes before any tick", out.Len()-first)
+	}
+	ticks <- now
+	ticks <- now
+	frames := strings.Count(out.String(), "235 stacks:")
+	if frames != 2 {
+		t.Errorf("%d frames drawn (the first and one tick), want 2", frames)
+	}
+	p.close()
+}
+
+// TestTableColors: failures are red unless NO_COLOR is set.
+func TestTableColors(t *testing.T) {
+	for _, noColor := range []bool{false, true} {
+		if noColor {
+			t.Setenv("NO_COLOR", "1")
+		}
+		var out bytes.Buffer
+		c := Common{Stderr: &out, IsTTY: true}
+		if err := c.normalize(); err != nil {
+			t.Fatal(err)
+		}
+		p := newProgressWith(&c, []string{"a/r/x"}, nil, nil, func() (int, int) { return 80, 24 })
+		p.phase("a/r/x", StatusFailed.phase(), "boom")
+		p.close()
+		if has := strings.Contains(out.String(), "\x1b[31m"); has == noColor {
+			t.Errorf("NO_COLOR=%v: red in output = %v", noColor, has)
+		}
 	}
 }

@@ -36,6 +36,9 @@ type stackRun struct {
 	inflight string
 	// tried holds the errors the SDK retried since the last begin.
 	tried *attempts
+	// pending is a change set this run created on the stack and has not
+	// executed ("" when none): what an interrupt leaves for the re-run.
+	pending string
 }
 
 // begin records that an operation on the stack was requested.
@@ -64,6 +67,10 @@ func (r *stackRun) interruption(ctx context.Context) string {
 	why := "interrupted"
 	if errors.Is(context.Cause(ctx), errTimedOut) {
 		why = fmt.Sprintf("timed out after %s", r.c.Timeout)
+	}
+	if r.inflight == "" && r.pending != "" {
+		return fmt.Sprintf("%s after creating change set %s on stack %s (%s %s), before executing it: re-run the same command to continue",
+			why, r.pending, r.s.StackName, r.s.Account, r.s.Region)
 	}
 	if r.inflight == "" {
 		return why + " before bgc changed this stack"

@@ -28,7 +28,13 @@ moto changes, and bgc's templates are deployed as they are.
    change set whose execution started or ended is refused the same way, so
    a retried ExecuteChangeSet whose first reply was lost behaves as on AWS.
 
-5. Replica keys. A ReplicaKey used to share the primary's mutable state
+5. A CREATE change set on a REVIEW_IN_PROGRESS stack. CloudFormation
+   reuses that stack (it holds only change sets); moto made a second stack
+   of the same name, so the executed one was not the one DescribeStacks
+   shows. Here the existing stack is reused, and a CREATE change set on a
+   stack that is past review is refused as AWS does ("already exists").
+
+6. Replica keys. A ReplicaKey used to share the primary's mutable state
    (moto's own ReplicateKey makes the same shallow copy), so concurrent
    requests for the primary and its replicas in different regions could
    change one dictionary while another request iterated it. Here a replica
@@ -145,6 +151,35 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 cfn_models.CloudFormationBackend.execute_change_set = execute_change_set
+
+
+_create_change_set = cfn_models.CloudFormationBackend.create_change_set
+
+
+def create_change_set(self, stack_name, change_set_name, template, parameters, description, change_set_type, *args, **kwargs):
+    existing = None
+    if change_set_type == "CREATE":
+        for stack in self.stacks.values():
+            if stack.name == stack_name:
+                if stack.status != "REVIEW_IN_PROGRESS":
+                    raise ValidationError(
+                        stack_name,
+                        message="Stack [%s] already exists and cannot be created again with the changeSet [%s]." % (stack_name, change_set_name),
+                    )
+                existing = stack
+    change_set_id, stack_id = _create_change_set(
+        self, stack_name, change_set_name, template, parameters, description, change_set_type, *args, **kwargs
+    )
+    if existing is None:
+        return change_set_id, stack_id
+    self.stacks.pop(stack_id)
+    change_set = self.change_sets[change_set_id]
+    change_set.stack, change_set.stack_id = existing, existing.stack_id
+    existing.parameters = change_set.parameters
+    return change_set_id, existing.stack_id
+
+
+cfn_models.CloudFormationBackend.create_change_set = create_change_set
 
 
 def update_termination_protection(self):

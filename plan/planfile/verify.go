@@ -85,6 +85,11 @@ func verify(p *plan.Plan) []error {
 				errs = append(errs, fmt.Errorf("stack %s: frozen resource %s (%s) is not in template %s", s.ID, fr.LogicalID, fr.Type, s.Template))
 			}
 		}
+		for _, k := range s.Retained {
+			if typ, ok := f.types[k.LogicalID]; !ok || typ != k.Type {
+				errs = append(errs, fmt.Errorf("stack %s: retained resource %s (%s) is not in template %s", s.ID, k.LogicalID, k.Type, s.Template))
+			}
+		}
 		var bound []string
 		for k := range s.Parameters {
 			bound = append(bound, k)
