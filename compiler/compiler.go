@@ -39,6 +39,8 @@ type Output struct {
 	App   *model.App
 	Plan  *plan.Plan        // with every template body
 	Files map[string][]byte // slash path relative to the output dir -> contents
+	// Warnings are problems that leave the file valid.
+	Warnings spec.Diagnostics
 }
 
 // Compile loads an app.yaml and generates the plan and every output file.
@@ -63,5 +65,5 @@ func Compile(fsys fs.FS, name, display string, opts Options) (*Output, spec.Diag
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Output{App: loaded.App, Plan: res.Plan, Files: res.Files}, nil, nil
+	return &Output{App: loaded.App, Plan: res.Plan, Files: res.Files, Warnings: loaded.Warnings}, nil, nil
 }

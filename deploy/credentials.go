@@ -15,6 +15,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -33,6 +34,8 @@ type clientSource interface {
 	cfn(account, region string) cfnAPI
 	// s3 returns the S3 client for one account and region (template staging).
 	s3(account, region string) s3API
+	// iam returns the IAM client for one account (region: any of its stacks').
+	iam(account, region string) iamAPI
 	// exists says whether a named resource a stack retains exists, and
 	// how that is known when the account cannot see it.
 	exists(ctx context.Context, account, region string, r plan.Retained) (bool, string, error)
@@ -200,6 +203,10 @@ func (c *awsClients) cfn(account, region string) cfnAPI {
 	cl := cloudformation.NewFromConfig(cfg)
 	c.clients[key] = cl
 	return cl
+}
+
+func (c *awsClients) iam(account, region string) iamAPI {
+	return iam.NewFromConfig(c.config(account, region))
 }
 
 func (c *awsClients) s3(account, region string) s3API {

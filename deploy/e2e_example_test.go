@@ -46,6 +46,19 @@ func TestExampleGlobalBlueGreen(t *testing.T) {
 	for _, s := range p.Stacks {
 		verifyResources(t, s, seen)
 	}
+	// Every workload account has the service-linked roles its stacks need.
+	for _, a := range p.Accounts {
+		client := iam.NewFromConfig(accountConfig(t, a.ID, "us-east-1"))
+		for _, svc := range a.ServiceLinkedRoles {
+			out, err := client.ListRoles(context.Background(), &iam.ListRolesInput{PathPrefix: aws.String("/aws-service-role/" + svc + "/")})
+			if err != nil || len(out.Roles) != 1 {
+				t.Errorf("account %s: service-linked role of %s: %v %v", a.ID, svc, out, err)
+			}
+		}
+	}
+	if len(p.Accounts) != 3 {
+		t.Errorf("%d accounts to prepare, want the 3 workload accounts", len(p.Accounts))
+	}
 	t.Logf("verified resources by type: %v", seen)
 
 	sum, err = runDeploy(t, p, opts)

@@ -124,6 +124,7 @@ func TestInterruptedChangeSetsDeleteNothing(t *testing.T) {
 		t.Fatalf("no stack interrupted: %+v", sum.Stacks)
 	}
 
+	proxy.Settle() // what reached CloudFormation before the interrupt completes there
 	useEndpoint(t, srv.URL)
 	sum, err = runDeploy(t, p, opts)
 	if err != nil {

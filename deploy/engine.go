@@ -35,6 +35,8 @@ type engine struct {
 	poll        poller
 	plan        *plan.Plan
 	stacks      map[string]plan.Stack
+	// preps are the accounts' preparations, by walk id (deploy only).
+	preps map[string]preparation
 	// keep are the stacks Destroy keeps, with why.
 	keep map[string]string
 }
@@ -146,6 +148,20 @@ func newEngine(op operation, c *Common, p *plan.Plan, src clientSource) *engine 
 	for _, s := range p.Stacks {
 		e.stacks[s.ID] = s
 	}
+	if op == opDeploy {
+		e.preps = map[string]preparation{}
+		for _, a := range p.Accounts {
+			if len(a.ServiceLinkedRoles) == 0 {
+				continue
+			}
+			for _, s := range p.Stacks {
+				if s.Account == a.ID {
+					e.preps[prepareID(a)] = preparation{account: a, region: s.Region}
+					break
+				}
+			}
+		}
+	}
 	var ids []string
 	for _, n := range e.nodes() {
 		ids = append(ids, n.id)
@@ -165,8 +181,23 @@ func (e *engine) nodes() []node {
 	}
 	var out []node
 	if e.op == opDeploy {
+		// An account's preparation comes before every stack in it.
+		prep := map[string]string{}
+		for _, a := range e.plan.Accounts {
+			id := prepareID(a)
+			pr, ok := e.preps[id]
+			if !ok {
+				continue
+			}
+			prep[a.ID] = id
+			out = append(out, node{id: id, key: a.ID + "/iam", base: pr.result()})
+		}
 		for _, s := range e.plan.Stacks {
-			out = append(out, mk(s, s.DependsOn))
+			deps := s.DependsOn
+			if id, ok := prep[s.Account]; ok {
+				deps = append([]string{id}, deps...)
+			}
+			out = append(out, mk(s, deps))
 		}
 		return out
 	}
@@ -210,6 +241,15 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 // work is the scheduler's work function: it runs the operation on one
 // stack and turns its error into the result.
 func (e *engine) work(ctx context.Context, id string, deps map[string]StackResult) StackResult {
+	if pr, ok := e.preps[id]; ok {
+		res := pr.result()
+		e.prog.phase(id, phaseChecking, "")
+		start := e.c.Now()
+		err := e.prepare(ctx, pr, &res)
+		res.Seconds = e.c.Now().Sub(start).Seconds()
+		e.finish(ctx, id, &res, err, nil)
+		return res
+	}
 	s := e.stacks[id]
 	res := &StackResult{ID: s.ID, Account: s.Account, Region: s.Region, StackName: s.StackName}
 	ctx, tried := withAttempts(ctx)
@@ -223,11 +263,21 @@ func (e *engine) work(ctx context.Context, id string, deps map[string]StackResul
 		err = run.destroy(ctx)
 	}
 	res.Seconds = e.c.Now().Sub(start).Seconds()
+	e.finish(ctx, id, res, err, run)
+	return *res
+}
+
+// finish turns a step's error into its result and reports it; run is the
+// stack's run (nil for an account's preparation).
+func (e *engine) finish(ctx context.Context, id string, res *StackResult, err error, run *stackRun) {
 	switch {
 	case errors.Is(err, errUnknownInput) && e.dryRun():
 		res.Status, res.Reason = StatusUnknown, "inputs are only known after a real deploy: "+err.Error()
 	case err != nil && ctx.Err() != nil:
-		res.Status, res.Reason = StatusInterrupted, run.interruption(ctx)
+		res.Status, res.Reason = StatusInterrupted, "interrupted"
+		if run != nil {
+			res.Reason = run.interruption(ctx)
+		}
 	case err != nil:
 		res.Status = StatusFailed
 		res.Reason, res.Events = failureOf(err)
@@ -236,7 +286,6 @@ func (e *engine) work(ctx context.Context, id string, deps map[string]StackResul
 	if res.Status == StatusFailed {
 		e.prog.failure(id, res.Reason, res.Events)
 	}
-	return *res
 }
 
 func (e *engine) dryRun() bool {

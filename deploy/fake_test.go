@@ -218,6 +218,7 @@ type fakeSource struct{ cfnFake *fakeCFN }
 func (s fakeSource) check(context.Context, []plan.Stack) error { return nil }
 func (s fakeSource) cfn(string, string) cfnAPI                 { return s.cfnFake }
 func (s fakeSource) s3(string, string) s3API                   { return nil } // staging is tested against moto
+func (s fakeSource) iam(string, string) iamAPI                 { return nil } // tested against moto
 func (s fakeSource) exists(context.Context, string, string, plan.Retained) (bool, string, error) {
 	return false, "", nil // tested against moto
 }

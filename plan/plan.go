@@ -21,8 +21,22 @@ import (
 
 // Plan is every stack of one app, in an order that respects DependsOn.
 type Plan struct {
-	App    string  `json:"app"`
-	Stacks []Stack `json:"stacks"`
+	App string `json:"app"`
+	// Accounts are what the deployer prepares in an account before its
+	// first stack.
+	Accounts []Account `json:"accounts,omitempty"`
+	Stacks   []Stack   `json:"stacks"`
+}
+
+// Account is one account's preparation.
+type Account struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// ServiceLinkedRoles are the AWS services (service principals, such as
+	// "ecs.amazonaws.com") whose service-linked role must exist before the
+	// account's stacks are created: services that create theirs on first
+	// use race with CloudFormation in a new account.
+	ServiceLinkedRoles []string `json:"serviceLinkedRoles,omitempty"`
 }
 
 // Stack is one CloudFormation stack in one account and region.
@@ -176,6 +190,21 @@ func (p *Plan) Check() error {
 		}
 		index[s.ID] = i
 	}
+	seen := map[string]bool{}
+	for i, a := range p.Accounts {
+		switch {
+		case !accountRE.MatchString(a.ID):
+			bad("accounts[%d]: %q is not a 12-digit AWS account id", i, a.ID)
+		case seen[a.ID]:
+			bad("accounts[%d]: account %s appears twice", i, a.ID)
+		}
+		seen[a.ID] = true
+		for _, svc := range a.ServiceLinkedRoles {
+			if !servicePrincipalRE.MatchString(svc) {
+				bad("accounts[%d]: %q is not an AWS service principal", i, svc)
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -186,6 +215,8 @@ var (
 	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	stackNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
+
+	servicePrincipalRE = regexp.MustCompile(`^[a-z0-9.-]+\.amazonaws\.com$`)
 )
 
 // Stack returns the stack with the given id.

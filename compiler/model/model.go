@@ -125,12 +125,16 @@ type Service struct {
 	Memory       int // MiB
 	DesiredCount int // never 0
 	HealthCheck  HealthCheck
-	Environment  []KV   // sorted by key
-	Secrets      []KV   // env var name -> Secrets Manager or SSM parameter ARN, sorted
+	Environment  []KV // sorted by key
+	Secrets      []KV // env var name -> Secrets Manager or SSM parameter ARN, sorted
+	// SecretsKeys are the customer managed KMS keys of the secrets (ARNs,
+	// may hold {account} and {region}), sorted.
+	SecretsKeys  []string
 	Dockerfile   string // path of the Dockerfile in the repository
 	BuildContext string // docker build context directory in the repository
-	// BootstrapImage runs in the initial task definition so a new target comes
-	// up healthy before the pipeline's first release.
+	// BootstrapImage runs in the initial task definition so a new target
+	// comes up healthy before the pipeline's first release; "" is bgc's
+	// built-in bootstrap, which answers any port, path and matcher.
 	BootstrapImage   string
 	Autoscaling      *Autoscaling // nil = fixed DesiredCount
 	LogRetentionDays int
@@ -142,8 +146,26 @@ type Deployment struct {
 	TerminationWaitMinutes     int
 	ApprovalBetweenWaves       bool
 	AutoRollback               bool
-	Max5xxPerMinute            int // target 5xx per minute that rolls back
+	Max5xxPerMinute            int  // 5xx per minute of one target group that rolls back
+	MaxUnhealthyPercent        int  // share of a target group's targets unhealthy that rolls back
+	AlarmRollback              bool // with AutoRollback: the alarms stop deployments
 	DeregistrationDelaySeconds int
+	// SmokeTest is nil when off; otherwise what the test-traffic hook
+	// requests, the health check first.
+	SmokeTest *SmokeTest
+	// ApprovalNotify are the email addresses told of a waiting approval.
+	ApprovalNotify []string
+}
+
+// SmokeTest is what the test-traffic hook checks through the test listener.
+type SmokeTest struct {
+	Checks []Check
+}
+
+// Check is one request of the smoke test and the statuses that pass.
+type Check struct {
+	Path    string
+	Matcher string
 }
 
 // Waves returns the targets grouped by wave, lowest first.

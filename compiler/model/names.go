@@ -45,6 +45,7 @@ func (a *App) BuildProjectName() string       { return a.Name + "-build" }
 func (a *App) BuildRoleName() string          { return a.Name + "-build" }
 func (a *App) PRLambdaName() string           { return a.Name + "-open-pull-request" }
 func (a *App) PRLambdaRoleName() string       { return a.Name + "-open-pull-request" }
+func (a *App) ApprovalTopicName() string      { return a.Name + "-approvals" }
 func (a *App) ArtifactBucketName(region string) string {
 	return a.Name + "-artifacts-" + a.Tools.AccountID + "-" + region
 }
@@ -108,5 +109,17 @@ func LayoutSubnets(n Network) (Subnets, error) {
 }
 
 // AlarmName is the CloudWatch alarm a target's deployment group rolls back
-// on; metric is a short kebab-case slug ("target-5xx", "unhealthy-blue").
+// on; metric is a short kebab-case slug ("5xx-green", "unhealthy-blue").
 func (a *App) AlarmName(metric string) string { return a.prefix() + "-" + metric }
+
+// HookFunctionName is a CodeDeploy lifecycle hook function of a target
+// ("smoke", "release"). The CodeDeployHook_ prefix is what the managed
+// policy AWSCodeDeployRoleForECSLimited lets CodeDeploy invoke
+// ("Resource" : "arn:aws:lambda:*:*:function:CodeDeployHook_*",
+// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCodeDeployRoleForECSLimited.html).
+func (a *App) HookFunctionName(kind string) string {
+	return "CodeDeployHook_" + a.prefix() + "-" + kind
+}
+
+// HookRoleName is the execution role of a hook function in one region.
+func (a *App) HookRoleName(kind, region string) string { return a.prefix() + "-" + kind + "-" + region }

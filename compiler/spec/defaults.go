@@ -24,14 +24,14 @@ const (
 	DefaultGracePeriod        = 60
 	DefaultDockerfile         = "Dockerfile"
 	DefaultBuildContext       = "."
-	DefaultBootstrapImage     = "public.ecr.aws/nginx/nginx:stable-alpine"
-	DefaultBootstrapPort      = 80
 	DefaultTargetCPU          = 60
 	DefaultLogRetentionDays   = 30
 	DefaultStrategy           = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 	DefaultTerminationWait    = 60
 	DefaultDeregistration     = 30
 	DefaultMax5xxPerMinute    = 10
+	DefaultMaxUnhealthy       = 50
+	DefaultSmokeTestMatcher   = "200-399"
 	DefaultTestListenerPort   = 8080
 	DefaultWave               = 1
 )
@@ -66,7 +66,7 @@ func resolve(f *File) *model.App {
 			OutputDir:        or(f.Source.OutputDir, DefaultOutputDir),
 		},
 		Service:    resolveService(&f.Service),
-		Deployment: resolveDeployment(f.Deployment),
+		Deployment: resolveDeployment(f.Deployment, f.Service.HealthCheck),
 		Tags:       resolveTags(f.Name, f.Tags),
 	}
 	var dep Deployment
@@ -154,9 +154,10 @@ func resolveService(s *Service) model.Service {
 		},
 		Environment:      sortedKV(s.Environment),
 		Secrets:          sortedKV(s.Secrets),
+		SecretsKeys:      sorted(s.SecretsKmsKeys),
 		Dockerfile:       or(s.Dockerfile, DefaultDockerfile),
 		BuildContext:     or(s.BuildContext, DefaultBuildContext),
-		BootstrapImage:   or(s.BootstrapImage, DefaultBootstrapImage),
+		BootstrapImage:   or(s.BootstrapImage, ""),
 		LogRetentionDays: or(s.LogRetentionDays, DefaultLogRetentionDays),
 	}
 	if a := s.Autoscaling; a != nil {
@@ -169,19 +170,36 @@ func resolveService(s *Service) model.Service {
 	return out
 }
 
-func resolveDeployment(d *Deployment) model.Deployment {
+func resolveDeployment(d *Deployment, hc *HealthCheck) model.Deployment {
 	var v Deployment
 	if d != nil {
 		v = *d
 	}
-	return model.Deployment{
+	out := model.Deployment{
 		Strategy:                   or(v.Strategy, DefaultStrategy),
 		TerminationWaitMinutes:     or(v.TerminationWaitMinutes, DefaultTerminationWait),
 		ApprovalBetweenWaves:       or(v.ApprovalBetweenWaves, false),
 		AutoRollback:               or(v.AutoRollback, true),
 		Max5xxPerMinute:            or(v.Max5xxPerMinute, DefaultMax5xxPerMinute),
+		MaxUnhealthyPercent:        or(v.MaxUnhealthyPercent, DefaultMaxUnhealthy),
+		AlarmRollback:              or(v.AlarmRollback, true),
 		DeregistrationDelaySeconds: or(v.DeregistrationDelaySeconds, DefaultDeregistration),
+		ApprovalNotify:             sorted(v.ApprovalNotify),
 	}
+	if v.SmokeTest == nil || !v.SmokeTest.Off {
+		var h HealthCheck
+		if hc != nil {
+			h = *hc
+		}
+		st := &model.SmokeTest{Checks: []model.Check{{Path: or(h.Path, DefaultHealthPath), Matcher: or(h.Matcher, DefaultMatcher)}}}
+		if v.SmokeTest != nil {
+			for _, p := range v.SmokeTest.Paths {
+				st.Checks = append(st.Checks, model.Check{Path: p.Path, Matcher: or(p.Matcher, DefaultSmokeTestMatcher)})
+			}
+		}
+		out.SmokeTest = st
+	}
+	return out
 }
 
 func resolveTags(app string, tags map[string]string) []model.KV {

@@ -15,6 +15,9 @@ type Diagnostic struct {
 	Path    string // e.g. accounts[1].id; "" for file-level problems
 	Message string
 	Hint    string // optional fix, printed on its own line
+	// Warning marks a problem that does not make the file invalid: it is
+	// printed, and the command goes on.
+	Warning bool
 }
 
 // String renders "file:line:col: path: message" plus an optional
@@ -29,6 +32,9 @@ func (d Diagnostic) String() string {
 	if d.Path != "" {
 		b.WriteString(d.Path)
 		b.WriteString(": ")
+	}
+	if d.Warning {
+		b.WriteString("warning: ")
 	}
 	b.WriteString(d.Message)
 	if d.Hint != "" {

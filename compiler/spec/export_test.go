@@ -34,6 +34,13 @@ func SchemaProperties() map[string]bool {
 		if items, ok := s["items"].(map[string]any); ok {
 			walk(prefix, items, depth+1)
 		}
+		if alts, ok := s["oneOf"].([]any); ok {
+			for _, a := range alts {
+				if m, ok := a.(map[string]any); ok {
+					walk(prefix, m, depth+1)
+				}
+			}
+		}
 		props, _ := s["properties"].(map[string]any)
 		for name, sub := range props {
 			p := name
@@ -64,6 +71,27 @@ func ReferenceMarkdown() []byte {
 	b.WriteString("| key | type | description |\n|---|---|---|\n")
 	var walk func(prefix string, s map[string]any)
 	resolve := func(s map[string]any) map[string]any {
+		if alts, ok := s["oneOf"].([]any); ok && s["type"] == nil {
+			// A value of several forms: document it by its object form.
+			merged := map[string]any{}
+			var types []string
+			for _, a := range alts {
+				m, _ := a.(map[string]any)
+				if t, ok := m["type"].(string); ok {
+					types = append(types, t)
+				}
+				if m["type"] == "object" {
+					for k, v := range m {
+						merged[k] = v
+					}
+				}
+			}
+			for k, v := range s {
+				merged[k] = v
+			}
+			merged["type"] = strings.Join(types, " or ")
+			return merged
+		}
 		if ref, ok := s["$ref"].(string); ok {
 			if d, ok := defs[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any); ok {
 				merged := map[string]any{}

@@ -29,6 +29,8 @@ const MaxFileSize = 1 << 20
 type Loaded struct {
 	App       *model.App
 	Positions *Positions
+	// Warnings are problems that leave the file valid, sorted.
+	Warnings Diagnostics
 }
 
 // LoadFile reads name from fsys and loads it; display is the name used in
@@ -100,12 +102,13 @@ func Load(file string, data []byte) (*Loaded, Diagnostics, error) {
 	}
 	app := resolve(&f)
 	pos := &Positions{file: file, t: t}
-	ds = checkRules(pos, &f, app)
+	ds, warnings := checkRules(pos, &f, app)
 	if len(ds) > 0 {
 		ds.Sort()
 		return nil, ds, nil
 	}
-	return &Loaded{App: app, Positions: pos}, nil, nil
+	warnings.Sort()
+	return &Loaded{App: app, Positions: pos, Warnings: warnings}, nil, nil
 }
 
 // checkVersion reads version before anything else: a file of another

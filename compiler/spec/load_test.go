@@ -53,11 +53,12 @@ func TestResolveExample(t *testing.T) {
 			Name: "web", Port: 80, CPU: 256, Memory: 512, DesiredCount: 2,
 			HealthCheck: model.HealthCheck{Path: "/", Matcher: "200-399", IntervalSeconds: 15, TimeoutSeconds: 5,
 				HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 60},
-			Dockerfile: "Dockerfile", BuildContext: ".", BootstrapImage: "public.ecr.aws/nginx/nginx:stable-alpine",
+			Dockerfile: "Dockerfile", BuildContext: ".",
 			LogRetentionDays: 30,
 		},
 		Deployment: model.Deployment{Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
-			AutoRollback: true, Max5xxPerMinute: 10, DeregistrationDelaySeconds: 30},
+			AutoRollback: true, Max5xxPerMinute: 10, MaxUnhealthyPercent: 50, AlarmRollback: true, DeregistrationDelaySeconds: 30,
+			SmokeTest: &model.SmokeTest{Checks: []model.Check{{Path: "/", Matcher: "200-399"}}}},
 		Tags: []model.KV{{Key: "bgc:app", Value: "poc"}},
 	}
 	if diff := cmp.Diff(want, app); diff != "" {
@@ -167,6 +168,9 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		for i := 0; i < typ.NumField(); i++ {
 			f := typ.Field(i)
 			name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if name == "-" {
+				continue
+			}
 			p := name
 			if prefix != "" {
 				p = prefix + "." + name

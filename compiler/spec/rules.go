@@ -12,10 +12,18 @@ import (
 
 // checker collects semantic diagnostics and places them at YAML positions.
 type checker struct {
-	src *Positions
-	f   *File
-	app *model.App
-	ds  Diagnostics
+	src      *Positions
+	f        *File
+	app      *model.App
+	ds       Diagnostics
+	warnings Diagnostics
+}
+
+// warn reports a problem that leaves the file valid.
+func (c *checker) warn(path []string, msg, hint string) {
+	d := c.src.At(path, false, msg, hint)
+	d.Warning = true
+	c.warnings = append(c.warnings, d)
 }
 
 // at reports a problem at the value of the node the path names; when that
@@ -45,7 +53,7 @@ func path(tokens ...any) []string {
 }
 
 // checkRules runs every cross-field rule the schema cannot express.
-func checkRules(src *Positions, f *File, app *model.App) Diagnostics {
+func checkRules(src *Positions, f *File, app *model.App) (errs, warnings Diagnostics) {
 	c := &checker{src: src, f: f, app: app}
 	c.checkAccounts()
 	c.checkWaves()
@@ -56,7 +64,7 @@ func checkRules(src *Positions, f *File, app *model.App) Diagnostics {
 	c.checkNetworks()
 	c.checkDeployment()
 	c.checkTags()
-	return c.ds
+	return c.ds, c.warnings
 }
 
 // ReservedAccountName is the output directory of the tools account's stacks.
@@ -206,9 +214,8 @@ func (c *checker) checkService() {
 	if hc.TimeoutSeconds >= hc.IntervalSeconds {
 		c.at(path("service", "healthCheck", "timeoutSeconds"), fmt.Sprintf("timeout (%ds) must be less than the interval (%ds)", hc.TimeoutSeconds, hc.IntervalSeconds), "")
 	}
-	if s.BootstrapImage == nil && s.Port != DefaultBootstrapPort {
-		c.at(path("service", "port"), fmt.Sprintf("the default bootstrap image (%s) listens on port %d, not %d", DefaultBootstrapImage, DefaultBootstrapPort, s.Port),
-			"set service.bootstrapImage to an image that answers the health check on this port; it runs until the pipeline's first release")
+	if len(s.SecretsKmsKeys) > 0 && len(s.Secrets) == 0 {
+		c.at(path("service", "secretsKmsKeys"), "there are no secrets for these keys to decrypt", "name the secrets under service.secrets, or remove secretsKmsKeys")
 	}
 	for _, k := range sortedKeys(s.Secrets) {
 		if _, dup := s.Environment[k]; dup {
@@ -227,16 +234,13 @@ func (c *checker) checkService() {
 	}
 }
 
-// twoAZRegions are regions where accounts are given only two Availability
-// Zones, so a VPC over three cannot be built there.
-var twoAZRegions = map[string]bool{"us-west-1": true}
-
 func (c *checker) checkNetworks() {
 	for i, a := range c.f.Accounts {
 		net := resolveNetwork(c.f.Network, a.Network)
 		for k, r := range a.Regions {
-			if net.AZs > 2 && twoAZRegions[r] {
-				c.at(path("accounts", i, "regions", k), fmt.Sprintf("%s offers most accounts only two Availability Zones, but the network asks for %d", r, net.AZs), "set network.azs to 2 for this account")
+			if ids := model.FargateAZIDs[r]; ids != nil && net.AZs > len(ids) {
+				c.at(path("accounts", i, "regions", k), fmt.Sprintf("Fargate runs in only %d Availability Zones of %s (%s), but the network asks for %d", len(ids), r, strings.Join(ids, ", "), net.AZs),
+					fmt.Sprintf("set network.azs to %d for this account", len(ids)))
 			}
 		}
 	}
@@ -256,7 +260,17 @@ func (c *checker) checkNetworks() {
 	}
 }
 
+// minTerminationWait is the shortest wait bgc considers a rollback window:
+// the old task set is what an instant rollback shifts traffic back to.
+const minTerminationWait = 5
+
 func (c *checker) checkDeployment() {
+	if d := c.f.Deployment; d != nil && d.TerminationWaitMinutes != nil && *d.TerminationWaitMinutes < minTerminationWait {
+		c.warn(path("deployment", "terminationWaitMinutes"),
+			fmt.Sprintf("%d minutes: the old task set stops %s, so there is no instant rollback window", *d.TerminationWaitMinutes,
+				map[bool]string{true: "the moment traffic moves", false: "almost at once"}[*d.TerminationWaitMinutes == 0]),
+			fmt.Sprintf("keep at least %d minutes (the default is %d)", minTerminationWait, DefaultTerminationWait))
+	}
 	port := DefaultTestListenerPort
 	var tl *TestListener
 	if c.f.Deployment != nil {

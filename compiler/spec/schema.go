@@ -89,11 +89,25 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		// Report the name itself, with the message of its schema.
 		return []*jsonschema.ValidationError{e}
 	}
+	if _, ok := e.ErrorKind.(*kind.OneOf); ok && allOfKind[*kind.Type](e.Causes) {
+		// A value of none of the forms: one message for the value.
+		return []*jsonschema.ValidationError{e}
+	}
 	var out []*jsonschema.ValidationError
 	for _, c := range e.Causes {
 		out = append(out, leaves(c)...)
 	}
 	return out
+}
+
+// allOfKind says every error is of kind K.
+func allOfKind[K any](errs []*jsonschema.ValidationError) bool {
+	for _, c := range errs {
+		if _, ok := c.ErrorKind.(K); !ok {
+			return false
+		}
+	}
+	return len(errs) > 0
 }
 
 // describe turns one leaf error into diagnostics.
@@ -219,6 +233,12 @@ func (t *tree) describe(file string, raw any, e *jsonschema.ValidationError) Dia
 	case *kind.UniqueItems:
 		tokens := append(append([]string(nil), loc...), fmt.Sprint(k.Duplicates[1]))
 		return Diagnostics{place(tokens, false, fmt.Sprintf("repeats item %d", k.Duplicates[0]), "list each value once")}
+	case *kind.OneOf:
+		msg := annot("x-message")
+		if msg == "" {
+			msg = e.ErrorKind.LocalizedString(printer)
+		}
+		return Diagnostics{place(loc, false, msg, annot("x-hint"))}
 	case *kind.FalseSchema:
 		return Diagnostics{place(loc, true, "is not allowed here", "")}
 	default:

@@ -1,5 +1,7 @@
 package spec
 
+import "go.yaml.in/yaml/v3"
+
 // The user's spec, version 1. Optional fields are pointers so "unset" is
 // distinct from a zero value; Resolve turns them into a model.App. Every
 // field here has a property of the same name in schema/app.schema.json and
@@ -70,6 +72,7 @@ type Service struct {
 	HealthCheck      *HealthCheck      `yaml:"healthCheck"`
 	Environment      map[string]string `yaml:"environment"`
 	Secrets          map[string]string `yaml:"secrets"`
+	SecretsKmsKeys   []string          `yaml:"secretsKmsKeys"`
 	Dockerfile       *string           `yaml:"dockerfile"`
 	BuildContext     *string           `yaml:"buildContext"`
 	BootstrapImage   *string           `yaml:"bootstrapImage"`
@@ -102,6 +105,10 @@ type Deployment struct {
 	ApprovalBetweenWaves       *bool         `yaml:"approvalBetweenWaves"`
 	AutoRollback               *bool         `yaml:"autoRollback"`
 	Max5xxPerMinute            *int          `yaml:"max5xxPerMinute"`
+	MaxUnhealthyPercent        *int          `yaml:"maxUnhealthyPercent"`
+	AlarmRollback              *bool         `yaml:"alarmRollback"`
+	SmokeTest                  *SmokeTest    `yaml:"smokeTest"`
+	ApprovalNotify             []string      `yaml:"approvalNotify"`
 	DeregistrationDelaySeconds *int          `yaml:"deregistrationDelaySeconds"`
 	TestListener               *TestListener `yaml:"testListener"`
 }
@@ -110,4 +117,30 @@ type Deployment struct {
 type TestListener struct {
 	Port *int    `yaml:"port"`
 	CIDR *string `yaml:"cidr"`
+}
+
+// SmokeTest is false, true, or a mapping with paths.
+type SmokeTest struct {
+	Off   bool             `yaml:"-"`
+	Paths []SmokeTestCheck `yaml:"paths"`
+}
+
+// SmokeTestCheck is one path the smoke test requests.
+type SmokeTestCheck struct {
+	Path    string  `yaml:"path"`
+	Matcher *string `yaml:"matcher"`
+}
+
+// UnmarshalYAML reads a boolean or a mapping (the schema allows both).
+func (s *SmokeTest) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		var on bool
+		if err := n.Decode(&on); err != nil {
+			return err
+		}
+		*s = SmokeTest{Off: !on}
+		return nil
+	}
+	type plain SmokeTest
+	return n.Decode((*plain)(s))
 }

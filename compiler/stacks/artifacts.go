@@ -66,7 +66,7 @@ func artifactsStack(app *model.App, region string) *stack {
 	}
 	if roles := deployActionRoleARNs(app, region); len(roles) > 0 {
 		statements = append(statements, cfn.With(cfn.Principal(
-			cfn.Allow("DeployActionsRead", []string{"s3:GetObject", "s3:GetObjectVersion"}, subs(objects)), "AWS", subs(accountRoots(app, region)...)...),
+			cfn.Allow("DeployActionsReadRelease", []string{"s3:GetObject", "s3:GetObjectVersion"}, subs(releaseObjects(app, region))), "AWS", subs(accountRoots(app, region)...)...),
 			"ArnEquals", "aws:PrincipalArn", subs(roles...)...))
 	}
 	tpl.Add("BucketPolicy", &s3.BucketPolicy{
@@ -76,4 +76,20 @@ func artifactsStack(app *model.App, region string) *stack {
 	})
 	tpl.Output("BucketArn", "artifact bucket ARN", cfn.GetAtt("Bucket", "Arn"))
 	return st
+}
+
+// releaseObjects are the objects of the Release artifact in a region's
+// artifact bucket, for Fn::Sub: all a deploy action reads (not the Source
+// artifact, a zip of the whole repository). CodePipeline keeps artifacts
+// under a folder named after the pipeline: "A folder to contain the
+// pipeline artifacts is created for you based on the name of the pipeline."
+// (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ArtifactStore.html);
+// within it, one folder per artifact. AWS documents no more than that:
+// the layout <pipeline>/<artifact>/<object>, with names cut to 20 and 10
+// characters, is what CodePipeline's artifacts show (e.g.
+// "codepipeline-us-west-2-820783811474/CodeBuild-Python-Pip/SourceArti/1TspnN3.zip"
+// in the AWS CLI's batch-get-builds example). bgc's pipeline names (at
+// most 20 characters) and "Release" (7) are never cut.
+func releaseObjects(app *model.App, region string) string {
+	return bucketARN(app.ArtifactBucketName(region)) + "/" + app.PipelineName() + "/" + releaseArtifact + "/*"
 }

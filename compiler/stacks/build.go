@@ -58,7 +58,7 @@ func buildStack(app *model.App, toolsKey string, registries []string) *stack {
 		AWSCloudFormationDeletionPolicy:      del,
 		AWSCloudFormationUpdateReplacePolicy: deleteOnReplace,
 	})
-	tpl.Add("Project", &codebuild.Project{
+	project := &codebuild.Project{
 		Name:          str(app.BuildProjectName()),
 		Description:   str("Builds " + app.Service.Name + " once and pushes it to every target"),
 		ServiceRole:   cfn.GetAtt("BuildRole", "Arn"),
@@ -74,6 +74,12 @@ func buildStack(app *model.App, toolsKey string, registries []string) *stack {
 		}},
 		TimeoutInMinutes: num(buildTimeout),
 		Tags:             appTags(app),
-	})
+	}
+	tpl.Add("Project", project)
+	// The deployed plan's fingerprint, which the build's first step
+	// compares with the committed one (guardScript).
+	st.fingerprinted = func(fp string) {
+		project.Environment.EnvironmentVariables = []codebuild.Project_EnvironmentVariable{{Name: "BGC_DEPLOYED_PLAN", Value: fp, Type: str("PLAINTEXT")}}
+	}
 	return st
 }

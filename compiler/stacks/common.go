@@ -43,6 +43,9 @@ type stack struct {
 	frozen []plan.Frozen
 	// problems are what this stack would hold that AWS refuses.
 	problems Problems
+	// fingerprinted, when set, receives the plan fingerprint of every other
+	// template before this one is rendered (the build project).
+	fingerprinted func(fingerprint string)
 }
 
 // freeze marks a resource the deployer must never let CloudFormation

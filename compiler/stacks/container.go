@@ -31,18 +31,6 @@ const (
 	bootstrapMemory = "512"
 )
 
-// bootstrapContainer is the container of the CloudFormation task
-// definition: the bootstrap image with the service's port and logging but
-// without the release's environment and secrets. CloudFormation cannot
-// change the task definition of a CODE_DEPLOY service after creation, so
-// this one is kept to what rarely changes; every release registers
-// taskdef.json instead.
-func bootstrapContainer(app *model.App, t model.Target) ecs.TaskDefinition_ContainerDefinition {
-	c := container(app, t, app.Service.BootstrapImage)
-	c.Environment, c.Secrets = nil, nil
-	return c
-}
-
 // container is the full container definition of a release.
 func container(app *model.App, t model.Target, image string) ecs.TaskDefinition_ContainerDefinition {
 	c := ecs.TaskDefinition_ContainerDefinition{

@@ -20,7 +20,7 @@ const paramKeyArn = "ArtifactKeyArn"
 //
 // CodeDeploy and CloudWatch alarm resources are referred to by name, never
 // by Ref/GetAtt, so the stack also runs on moto (which skips those types).
-func deliveryStack(app *model.App, t model.Target, service, key string) *stack {
+func deliveryStack(app *model.App, t model.Target, network, service, key string) *stack {
 	tpl := cfn.New(fmt.Sprintf("bgc %s/%s delivery of %s: CodeDeploy blue/green and the pipeline's deploy role.", app.Name, app.Service.Name, t.ID()))
 	st := workloadStack(app, t, kindDelivery, tpl)
 	tg := appTags(app)
@@ -31,6 +31,21 @@ func deliveryStack(app *model.App, t model.Target, service, key string) *stack {
 	prod := param(outProdListener, "String", "production listener ARN", service, outProdListener)
 	test := param(outTestListener, "String", "test listener ARN", service, outTestListener)
 	keyArn := param(paramKeyArn, "String", "ARN of the tools account's artifact key in this region", key, outKeyArn)
+	var lb string
+	if app.Deployment.SmokeTest != nil || app.Deployment.AutoRollback {
+		lb = param(outLoadBalancer, "String", "ALB full name", service, outLoadBalancer)
+	}
+	if app.Deployment.SmokeTest != nil {
+		lbDNS := param(outLoadBalancerD, "String", "ALB DNS name", service, outLoadBalancerD)
+		vpc := param(outVpcID, "AWS::EC2::VPC::Id", "VPC of the target", network, outVpcID)
+		var private []string
+		for i := 1; i <= t.Network.AZs; i++ {
+			name := fmt.Sprint(outPrivateSubnet, i)
+			private = append(private, param(name, "AWS::EC2::Subnet::Id", "subnet "+name, network, name))
+		}
+		addSmokeTest(app, t, tpl, private, vpc, lb, lbDNS)
+	}
+	addReleaseHook(app, t, tpl)
 
 	tpl.Add("Application", &codedeploy.Application{ApplicationName: str(app.CodeDeployApplication()), ComputePlatform: str("ECS"), Tags: tg})
 	codeDeployRole := namedRole(app, app.CodeDeployRoleName(t.Region), serviceTrust("codedeploy.amazonaws.com"))
@@ -64,11 +79,16 @@ func deliveryStack(app *model.App, t model.Target, service, key string) *stack {
 		AWSCloudFormationDependsOn: []string{"Application"},
 	}
 	if app.Deployment.AutoRollback {
-		alarms := addAlarms(app, st, service)
+		alarms := addAlarms(app, st, service, lb)
 		group.AutoRollbackConfiguration = &codedeploy.DeploymentGroup_AutoRollbackConfiguration{
 			Enabled: yes(), Events: []string{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"},
 		}
-		group.AlarmConfiguration = &codedeploy.DeploymentGroup_AlarmConfiguration{Enabled: yes()}
+		// CodeDeploy: "If any of the specified alarms are activated, the
+		// deployment stops, and the status is updated to Stopped."
+		// (https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html)
+		// so alarmRollback: false is the break-glass switch for shipping a
+		// fix while production itself trips them.
+		group.AlarmConfiguration = &codedeploy.DeploymentGroup_AlarmConfiguration{Enabled: &app.Deployment.AlarmRollback}
 		for _, a := range alarms {
 			group.AlarmConfiguration.Alarms = append(group.AlarmConfiguration.Alarms, codedeploy.DeploymentGroup_Alarm{Name: str(app.AlarmName(a))})
 			group.AWSCloudFormationDependsOn = append(group.AWSCloudFormationDependsOn, alarmID(a))
@@ -85,35 +105,22 @@ func deliveryStack(app *model.App, t model.Target, service, key string) *stack {
 // alarmID is the logical id of an alarm slug.
 func alarmID(slug string) string { return logicalID(slug) + "Alarm" }
 
-// addAlarms adds the rollback alarms: 5xx answers of the targets and
-// unhealthy hosts in either target group. It returns their slugs.
-func addAlarms(app *model.App, st *stack, service string) []string {
+// addAlarms adds the rollback alarms, per target group so that each task
+// set is judged on its own traffic: the replacement's errors do not hide
+// in production's volume, and production's do not count against the
+// replacement. Both are rates: 5xx responses per minute over
+// max5xxPerMinute for two minutes, and a share of unhealthy targets of
+// maxUnhealthyPercent or more for three (a target group with no targets
+// counts as healthy), so one flapping task among many rolls nothing back,
+// and a target group left empty by the last release (or the bootstrap's
+// healthy tasks) never holds an alarm in ALARM. ALB metrics are published
+// per target group with the LoadBalancer and TargetGroup dimensions
+// ("CloudWatch treats each unique combination of dimensions as a separate
+// metric", load-balancer-cloudwatch-metrics.html), and only while requests
+// flow, so missing data is not breaching. It returns the alarms' slugs.
+func addAlarms(app *model.App, st *stack, service, lb string) []string {
 	tpl := st.tpl
-	lb := tpl.Param(outLoadBalancer, "String", "ALB full name")
-	st.bind(outLoadBalancer, service, outLoadBalancer)
-	// statistic and threshold: 5xx responses are counted per minute against
-	// the spec's tolerance; UnHealthyHostCount is a gauge, so any minute
-	// whose maximum shows an unhealthy target counts.
-	alarm := func(slug, metric, desc, statistic string, threshold int, dims []cloudwatch.Alarm_Dimension) {
-		tpl.Add(alarmID(slug), &cloudwatch.Alarm{
-			AlarmName:          str(app.AlarmName(slug)),
-			AlarmDescription:   str(desc + "; rolls back the CodeDeploy deployment"),
-			Namespace:          str("AWS/ApplicationELB"),
-			MetricName:         str(metric),
-			Dimensions:         dims,
-			Statistic:          str(statistic),
-			Period:             num(60),
-			EvaluationPeriods:  2,
-			DatapointsToAlarm:  num(2),
-			Threshold:          float(float64(threshold)),
-			ComparisonOperator: "GreaterThanThreshold",
-			TreatMissingData:   str("notBreaching"),
-			Tags:               appTags(app),
-		})
-	}
-	alarm("target-5xx", "HTTPCode_Target_5XX_Count", fmt.Sprintf("targets answer more than %d 5xx a minute", app.Deployment.Max5xxPerMinute),
-		"Sum", app.Deployment.Max5xxPerMinute, []cloudwatch.Alarm_Dimension{{Name: "LoadBalancer", Value: lb}})
-	slugs := []string{"target-5xx"}
+	var slugs []string
 	for _, color := range []string{"blue", "green"} {
 		out := outBlueTGName
 		if color == "green" {
@@ -121,9 +128,49 @@ func addAlarms(app *model.App, st *stack, service string) []string {
 		}
 		tgName := tpl.Param(out, "String", color+" target group full name")
 		st.bind(out, service, out)
-		slug := "unhealthy-" + color
-		alarm(slug, "UnHealthyHostCount", "unhealthy targets in the "+color+" target group", "Maximum", 0, []cloudwatch.Alarm_Dimension{
-			{Name: "LoadBalancer", Value: lb}, {Name: "TargetGroup", Value: tgName},
+		dims := []cloudwatch.Alarm_Dimension{{Name: "LoadBalancer", Value: lb}, {Name: "TargetGroup", Value: tgName}}
+		metric := func(id, name, stat string) cloudwatch.Alarm_MetricDataQuery {
+			return cloudwatch.Alarm_MetricDataQuery{Id: id, ReturnData: no(), MetricStat: &cloudwatch.Alarm_MetricStat{
+				Metric: &cloudwatch.Alarm_Metric{Namespace: str("AWS/ApplicationELB"), MetricName: str(name), Dimensions: dims},
+				Period: 60, Stat: stat,
+			}}
+		}
+
+		slug := "5xx-" + color
+		tpl.Add(alarmID(slug), &cloudwatch.Alarm{
+			AlarmName:          str(app.AlarmName(slug)),
+			AlarmDescription:   str(fmt.Sprintf("targets of the %s target group answer more than %d 5xx a minute; rolls back the CodeDeploy deployment", color, app.Deployment.Max5xxPerMinute)),
+			Namespace:          str("AWS/ApplicationELB"),
+			MetricName:         str("HTTPCode_Target_5XX_Count"),
+			Dimensions:         dims,
+			Statistic:          str("Sum"),
+			Period:             num(60),
+			EvaluationPeriods:  2,
+			DatapointsToAlarm:  num(2),
+			Threshold:          float(float64(app.Deployment.Max5xxPerMinute)),
+			ComparisonOperator: "GreaterThanThreshold",
+			TreatMissingData:   str("notBreaching"),
+			Tags:               appTags(app),
+		})
+		slugs = append(slugs, slug)
+
+		slug = "unhealthy-" + color
+		tpl.Add(alarmID(slug), &cloudwatch.Alarm{
+			AlarmName: str(app.AlarmName(slug)),
+			AlarmDescription: str(fmt.Sprintf("%d%% or more of the %s target group's targets fail the health check; rolls back the CodeDeploy deployment",
+				app.Deployment.MaxUnhealthyPercent, color)),
+			Metrics: []cloudwatch.Alarm_MetricDataQuery{
+				metric("unhealthy", "UnHealthyHostCount", "Maximum"),
+				metric("healthy", "HealthyHostCount", "Minimum"),
+				{Id: "share", Label: str("percent of targets unhealthy"), ReturnData: yes(),
+					Expression: str("IF(unhealthy + healthy > 0, 100 * unhealthy / (unhealthy + healthy), 0)")},
+			},
+			EvaluationPeriods:  3,
+			DatapointsToAlarm:  num(3),
+			Threshold:          float(float64(app.Deployment.MaxUnhealthyPercent)),
+			ComparisonOperator: "GreaterThanOrEqualToThreshold",
+			TreatMissingData:   str("notBreaching"),
+			Tags:               appTags(app),
 		})
 		slugs = append(slugs, slug)
 	}
@@ -152,7 +199,7 @@ func deployActionRole(app *model.App, t model.Target, keyArn string) *iam.Role {
 			roleARN("${AWS::AccountId}", app.ExecutionRoleName(t.Region)),
 			roleARN("${AWS::AccountId}", app.TaskRoleName(t.Region)),
 		)), "StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com"),
-		cfn.Allow("ReadArtifacts", []string{"s3:GetObject", "s3:GetObjectVersion"}, subs(bucketARN(app.ArtifactBucketName(t.Region))+"/*")),
+		cfn.Allow("ReadReleaseArtifact", []string{"s3:GetObject", "s3:GetObjectVersion"}, subs(releaseObjects(app, t.Region))),
 		cfn.Allow("DecryptArtifacts", []string{"kms:Decrypt", "kms:DescribeKey"}, []string{keyArn}),
 	}
 	r := namedRole(app, app.DeployActionRoleName(t.Region), crossAccountTrust(app.Tools.AccountID, app.PipelineRoleName()), statements...)

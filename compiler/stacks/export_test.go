@@ -6,3 +6,6 @@ func KnownNameType(typ string) bool {
 	_, named := physicalNames[typ]
 	return named || unnamedTypes[typ]
 }
+
+// LifecyclePolicy is the registries' ECR lifecycle policy document.
+var LifecyclePolicy = lifecyclePolicy

@@ -27,12 +27,13 @@ func seedApp() *model.App {
 				Path: "/", Matcher: "200-399", IntervalSeconds: 15, TimeoutSeconds: 5,
 				HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 60,
 			},
-			Dockerfile: "Dockerfile", BuildContext: ".", BootstrapImage: "public.ecr.aws/nginx/nginx:stable-alpine",
+			Dockerfile: "Dockerfile", BuildContext: ".",
 			LogRetentionDays: 30,
 		},
 		Deployment: model.Deployment{
 			Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5, AutoRollback: true, Max5xxPerMinute: 10,
-			DeregistrationDelaySeconds: 30,
+			MaxUnhealthyPercent: 50, AlarmRollback: true, DeregistrationDelaySeconds: 30,
+			SmokeTest: &model.SmokeTest{Checks: []model.Check{{Path: "/", Matcher: "200-399"}}},
 		},
 		Tags: []model.KV{{Key: "bgc:app", Value: "poc"}},
 	}
@@ -76,6 +77,7 @@ func variants() map[string]*model.App {
 	}
 	big.Key.Admins = []string{"arn:aws:iam::111111111111:role/KeyAdmin"}
 	big.Deployment.AutoRollback = false
+	big.Deployment.SmokeTest = nil
 	out["three-azs-single-nat-https"] = big
 
 	shared := seedApp()

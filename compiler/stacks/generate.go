@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/bgc-dev/bgc/compiler/cfn"
@@ -44,11 +46,13 @@ func Generate(app *model.App, opts Options) (*Result, error) {
 	p := &plan.Plan{App: app.Name}
 	var problems Problems
 	names := newNameCheck()
-	for _, s := range list {
+	entries := make([]plan.Stack, len(list))
+	render := func(i int) error {
+		s := list[i]
 		// The value tree is built once: checked, measured and rendered.
 		tree, err := s.tpl.Tree()
 		if err != nil {
-			return nil, fmt.Errorf("stack %s: %w", s.id(), err)
+			return fmt.Errorf("stack %s: %w", s.id(), err)
 		}
 		problems = append(problems, s.problems...)
 		problems = append(problems, checkLimits(s.id(), tree)...)
@@ -56,12 +60,34 @@ func Generate(app *model.App, opts Options) (*Result, error) {
 		names.resources(tree)
 		body, err := cfn.Marshal(tree, format)
 		if err != nil {
-			return nil, fmt.Errorf("stack %s: %w", s.id(), err)
+			return fmt.Errorf("stack %s: %w", s.id(), err)
 		}
 		path := plan.TemplatePath(s.accountName, s.region, s.stackName, string(format))
 		files[path] = body
-		p.Stacks = append(p.Stacks, planEntry(app, s, path, body, tree))
+		entries[i] = planEntry(app, s, path, body, tree)
+		return nil
 	}
+	// Every template but the build's, whose project carries the
+	// fingerprint of all the others (planFingerprint), then the build's.
+	var build []int
+	for i, s := range list {
+		if s.fingerprinted != nil {
+			build = append(build, i)
+			continue
+		}
+		if err := render(i); err != nil {
+			return nil, err
+		}
+	}
+	fingerprint := planFingerprint(files)
+	for _, i := range build {
+		list[i].fingerprinted(fingerprint)
+		if err := render(i); err != nil {
+			return nil, err
+		}
+	}
+	p.Stacks = entries
+	p.Accounts = accountPreparations(app)
 	problems = append(problems, names.problems()...)
 	if len(problems) > 0 {
 		problems.sort()
@@ -82,7 +108,7 @@ func Generate(app *model.App, opts Options) (*Result, error) {
 		}
 		files[plan.AppSpecPath(t.Account, t.Region)] = as
 	}
-	bs, err := buildspec(app)
+	bs, err := buildspec(app, fingerprint)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +123,53 @@ func Generate(app *model.App, opts Options) (*Result, error) {
 	}
 	files[plan.File] = pj
 	return &Result{Plan: p, Files: files}, nil
+}
+
+// workloadServiceLinkedRoles are the services whose service-linked roles a
+// target's stacks need: ECS (cluster and service), Elastic Load Balancing
+// and Application Auto Scaling (the service's scalable target). Each
+// creates its role on first use, and in a fresh account that races with
+// CloudFormation: "Unable to assume the service linked role. Please verify
+// that the ECS service linked role exists."
+// (aws-cloudformation/cloudformation-coverage-roadmap#818), so the deployer
+// creates them first. Principals: "The AWSServiceRoleForECS service-linked
+// role trusts the ecs.amazonaws.com service principal",
+// "AWSServiceRoleForElasticLoadBalancing trusts the
+// elasticloadbalancing.amazonaws.com service", and Application Auto
+// Scaling's ECS role "grants access to the following service principal:
+// ecs.application-autoscaling.amazonaws.com" (using-service-linked-roles,
+// elb-service-linked-roles, application-auto-scaling-service-linked-roles).
+var workloadServiceLinkedRoles = []string{
+	"ecs.amazonaws.com",
+	"ecs.application-autoscaling.amazonaws.com",
+	"elasticloadbalancing.amazonaws.com",
+}
+
+// accountPreparations are the workload accounts' service-linked roles.
+func accountPreparations(app *model.App) []plan.Account {
+	var out []plan.Account
+	seen := map[string]bool{}
+	for _, t := range app.Targets {
+		if !seen[t.AccountID] {
+			seen[t.AccountID] = true
+			out = append(out, plan.Account{ID: t.AccountID, Name: t.Account, ServiceLinkedRoles: workloadServiceLinkedRoles})
+		}
+	}
+	return out
+}
+
+// planFingerprint identifies what must be deployed before the pipeline
+// may release a commit: every template but the build's (which carries the
+// fingerprint), so a change that only reaches taskdef.json (cpu, memory,
+// environment) releases without a deploy, and one that changes roles,
+// targets or waves does not. The first 16 hex digits of a SHA-256.
+func planFingerprint(templates map[string][]byte) string {
+	h := sha256.New()
+	for _, p := range sortedKeys(templates) {
+		fmt.Fprintf(h, "%d:%s%d:", len(p), p, len(templates[p]))
+		h.Write(templates[p])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // buildStacks builds every stack in plan order: keys (primary first),
@@ -130,7 +203,7 @@ func buildStacks(app *model.App) ([]*stack, error) {
 			return nil, err
 		}
 		service := serviceStack(app, t, network.id())
-		deliver := deliveryStack(app, t, service.id(), keys[t.Region])
+		deliver := deliveryStack(app, t, network.id(), service.id(), keys[t.Region])
 		deliver.needs(stackID(toolsAccount, t.Region, kindArtifacts), service.id())
 		list = append(list, network, registry, service, deliver)
 		registries = append(registries, registry.id())

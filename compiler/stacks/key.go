@@ -116,11 +116,24 @@ func keyPolicy(app *model.App, region string) map[string]any {
 	statements = append(statements, cfn.With(cfn.Principal(cfn.Allow("UseByPipelineAndBuild", keyUsage, []string{"*"}), "AWS", self),
 		"ArnEquals", "aws:PrincipalArn", subs(tools...)...))
 	if roles := deployActionRoleARNs(app, region); len(roles) > 0 {
-		// Deploy actions only read artifacts, through S3.
+		// Deploy actions only read artifacts, through S3. The key cannot
+		// narrow this to the Release artifact: with S3 Bucket Keys the
+		// encryption context is the bucket's ARN, not the object's; the
+		// bucket policy and the role's own policy do (releaseObjects).
 		statements = append(statements, cfn.With(cfn.With(cfn.Principal(
 			cfn.Allow("DecryptArtifactsByDeployActions", []string{"kms:Decrypt", "kms:DescribeKey"}, []string{"*"}), "AWS", subs(accountRoots(app, region)...)...),
 			"ArnEquals", "aws:PrincipalArn", subs(roles...)...),
-			"StringEquals", "kms:ViaService", cfn.Sub("s3.${AWS::Region}.amazonaws.com")))
+			"StringEquals", "kms:ViaService", cfn.Sub(viaService("s3"))))
 	}
 	return cfn.PolicyDocument(statements...)
 }
+
+// viaService is the kms:ViaService value of an AWS service in the stack's
+// region, for Fn::Sub: "<service>.<region>.amazonaws.com" (e.g.
+// "s3.AWS_region.amazonaws.com", https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service),
+// with the partition's DNS suffix: AWS::URLSuffix "is typically
+// amazonaws.com, but might differ by region. For example, the suffix for
+// the China (Beijing) region is amazonaws.com.cn." (pseudo-parameter
+// reference). AWS documents no China-partition ViaService value; the
+// service's endpoint name there ends in amazonaws.com.cn.
+func viaService(service string) string { return service + ".${AWS::Region}.${AWS::URLSuffix}" }

@@ -40,6 +40,7 @@ var physicalNames = map[string]physicalName{
 	"AWS::Lambda::Function":                      {"FunctionName", "Lambda function name", 64, nil},
 	"AWS::Logs::LogGroup":                        {"LogGroupName", "log group name", 512, nil},
 	"AWS::S3::Bucket":                            {"BucketName", "S3 bucket name", 63, bucketName},
+	"AWS::SNS::Topic":                            {"TopicName", "SNS topic name", 256, nil},
 }
 
 var unnamedTypes = map[string]bool{

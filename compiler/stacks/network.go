@@ -40,12 +40,23 @@ func networkStack(app *model.App, t model.Target) (*stack, error) {
 	if t.Network.NAT == model.NATSingle {
 		nats = 1
 	}
+	pinned := model.FargateAZIDs[t.Region]
 	for i := 0; i < t.Network.AZs; i++ {
 		n := fmt.Sprint(i + 1)
-		az := str(cfn.Select(i, cfn.GetAZs("")))
-		tpl.Add("PublicSubnet"+n, &ec2.Subnet{VpcId: cfn.Ref("Vpc"), CidrBlock: str(subnets.Public[i]), AvailabilityZone: az, MapPublicIpOnLaunch: no(), Tags: tg})
+		// Where Fargate runs in only some zones, subnets name a supported
+		// zone ID; elsewhere the region's first zones by position.
+		subnet := func(cidr string) *ec2.Subnet {
+			s := &ec2.Subnet{VpcId: cfn.Ref("Vpc"), CidrBlock: str(cidr), MapPublicIpOnLaunch: no(), Tags: tg}
+			if pinned != nil {
+				s.AvailabilityZoneId = str(pinned[i])
+			} else {
+				s.AvailabilityZone = str(cfn.Select(i, cfn.GetAZs("")))
+			}
+			return s
+		}
+		tpl.Add("PublicSubnet"+n, subnet(subnets.Public[i]))
 		tpl.Add("PublicSubnet"+n+"RouteTableAssociation", &ec2.SubnetRouteTableAssociation{SubnetId: cfn.Ref("PublicSubnet" + n), RouteTableId: cfn.Ref("PublicRouteTable")})
-		tpl.Add("PrivateSubnet"+n, &ec2.Subnet{VpcId: cfn.Ref("Vpc"), CidrBlock: str(subnets.Private[i]), AvailabilityZone: az, MapPublicIpOnLaunch: no(), Tags: tg})
+		tpl.Add("PrivateSubnet"+n, subnet(subnets.Private[i]))
 		tpl.Add("PrivateRouteTable"+n, &ec2.RouteTable{VpcId: cfn.Ref("Vpc"), Tags: tg})
 		tpl.Add("PrivateSubnet"+n+"RouteTableAssociation", &ec2.SubnetRouteTableAssociation{SubnetId: cfn.Ref("PrivateSubnet" + n), RouteTableId: cfn.Ref("PrivateRouteTable" + n)})
 		nat := "NatGateway" + fmt.Sprint(min(i, nats-1)+1)

@@ -2,9 +2,11 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/awslabs/goformation/v7/cloudformation/codepipeline"
 	"github.com/awslabs/goformation/v7/cloudformation/events"
+	"github.com/awslabs/goformation/v7/cloudformation/sns"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/plan"
@@ -59,7 +61,16 @@ func pipelineStack(app *model.App, keys map[string]string, delivery []string) *s
 	}
 	st.needs(delivery...)
 
-	tpl.Add("PipelineRole", namedRole(app, app.PipelineRoleName(), serviceTrust("codepipeline.amazonaws.com"),
+	approvals := app.Deployment.ApprovalBetweenWaves && len(app.Waves()) > 1
+	var notify []cfn.Statement
+	if approvals {
+		addApprovalTopic(app, tpl)
+		// "the service role you use in your AWS CodePipeline operations
+		// must be granted permission to access the Amazon SNS resources"
+		// (approvals-service-role-permissions.html), here the one topic.
+		notify = append(notify, cfn.Allow("NotifyApprovers", []string{"sns:Publish"}, []string{cfn.Ref(approvalTopic)}))
+	}
+	tpl.Add("PipelineRole", namedRole(app, app.PipelineRoleName(), serviceTrust("codepipeline.amazonaws.com"), append([]cfn.Statement{
 		cfn.Allow("Source", []string{"codecommit:CancelUploadArchive", "codecommit:GetBranch", "codecommit:GetCommit",
 			"codecommit:GetUploadArchiveStatus", "codecommit:UploadArchive"}, subs(repositoryARN(app))),
 		cfn.Allow("Build", []string{"codebuild:BatchGetBuilds", "codebuild:StartBuild"},
@@ -68,11 +79,12 @@ func pipelineStack(app *model.App, keys map[string]string, delivery []string) *s
 		cfn.Allow("ArtifactBuckets", []string{"s3:GetBucketLocation", "s3:GetBucketVersioning"}, subs(buckets...)),
 		cfn.Allow("ArtifactKeys", keyUsage, keyArns),
 		cfn.Allow("AssumeDeployActionRoles", []string{"sts:AssumeRole"}, subs(deployActionRoleARNs(app, "")...)),
-	))
+	}, notify...)...))
 
 	stages := []codepipeline.Pipeline_StageDeclaration{
 		{Name: "Source", Actions: []codepipeline.Pipeline_ActionDeclaration{{
 			Name:            "Source",
+			Namespace:       str(sourceVariables),
 			ActionTypeId:    &codepipeline.Pipeline_ActionTypeId{Category: "Source", Owner: "AWS", Provider: "CodeCommit", Version: "1"},
 			OutputArtifacts: []codepipeline.Pipeline_OutputArtifact{{Name: sourceArtifact}},
 			Configuration: map[string]any{
@@ -97,7 +109,9 @@ func pipelineStack(app *model.App, keys map[string]string, delivery []string) *s
 				Name:         "Approve",
 				ActionTypeId: &codepipeline.Pipeline_ActionTypeId{Category: "Approval", Owner: "AWS", Provider: "Manual", Version: "1"},
 				Configuration: map[string]any{
-					"CustomData": fmt.Sprintf("Release wave %d of %s", wave[0].Wave, app.Name),
+					"CustomData": fmt.Sprintf("Release wave %d of %s (%s): commit #{%s.CommitId}: #{%s.CommitMessage}",
+						wave[0].Wave, app.Name, targetList(wave), sourceVariables, sourceVariables),
+					"NotificationArn": cfn.Ref(approvalTopic),
 				},
 			}}})
 		}
@@ -139,6 +153,48 @@ func pipelineStack(app *model.App, keys map[string]string, delivery []string) *s
 		}},
 	})
 	return st
+}
+
+// sourceVariables is the source action's variable namespace: CodeCommit's
+// CommitId and CommitMessage name what a manual approval releases
+// (https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html).
+const sourceVariables = "SourceVariables"
+
+// approvalTopic is the logical id of the app's approval notifications.
+const approvalTopic = "ApprovalTopic"
+
+// addApprovalTopic adds the topic a waiting manual approval publishes to,
+// with an email subscription per deployment.approvalNotify address. Without
+// it "If the action is approved, the pipeline execution resumes. If the
+// action is rejected—or if no one approves or rejects the action within
+// seven days ..." nobody is told the approval waits
+// (https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals.html).
+// The topic is encrypted with the AWS managed key for SNS.
+func addApprovalTopic(app *model.App, tpl *cfn.Template) {
+	tpl.Add(approvalTopic, &sns.Topic{
+		TopicName:      str(app.ApprovalTopicName()),
+		DisplayName:    str(app.Name + " release approvals"),
+		KmsMasterKeyId: str("alias/aws/sns"),
+		Tags:           appTags(app),
+	})
+	for i, email := range app.Deployment.ApprovalNotify {
+		tpl.Add(fmt.Sprintf("ApprovalSubscription%d", i+1), &sns.Subscription{
+			TopicArn: cfn.Ref(approvalTopic), Protocol: "email", Endpoint: str(email),
+		})
+	}
+}
+
+// targetList names the targets of a wave for a message, at most five.
+func targetList(wave []model.Target) string {
+	var ids []string
+	for i, t := range wave {
+		if i == 5 {
+			ids = append(ids, fmt.Sprintf("and %d more", len(wave)-5))
+			break
+		}
+		ids = append(ids, t.ID())
+	}
+	return strings.Join(ids, ", ")
 }
 
 // deployAction is one target's CodeDeployToECS action: it runs in the

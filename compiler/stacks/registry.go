@@ -8,9 +8,43 @@ import (
 	"github.com/bgc-dev/bgc/compiler/model"
 )
 
-// keepImages is how many images the ECR lifecycle policy keeps; older ones
-// expire. Every release pushes one image, so this is the rollback depth.
-const keepImages = 50
+// The registry's lifecycle policy. Every build pushes an image to every
+// target's registry, before the waves that deploy it (and whether or not
+// they ever do), so a plain count rule would expire the image production
+// runs after enough unreleased builds; ECR's lifecycle rules do not know
+// what ECS uses (aws/containers-roadmap#1078). So the release hook tags
+// every image a deployment released "released-<deployment id>", and rule 1
+// keeps the newest keepReleased of those (the rollback depth). Rule 2 then
+// counts every image but cannot expire a released one: "An image that
+// matches the tagging requirements of a rule cannot be expired by a rule
+// with a lower priority." and "A rule with a tagStatus value of any must
+// have the highest value for rulePriority and be evaluated last."
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html,
+// lifecycle_policy_parameters.html).
+const (
+	releasedTagPrefix = "released-"
+	keepReleased      = 20
+	keepImages        = 50
+)
+
+// lifecyclePolicy is the ECR lifecycle policy document.
+func lifecyclePolicy() map[string]any {
+	return map[string]any{"rules": []any{
+		map[string]any{
+			"rulePriority": 1,
+			"description":  fmt.Sprintf("keep the last %d released images", keepReleased),
+			"selection": map[string]any{"tagStatus": "tagged", "tagPrefixList": []string{releasedTagPrefix},
+				"countType": "imageCountMoreThan", "countNumber": keepReleased},
+			"action": map[string]any{"type": "expire"},
+		},
+		map[string]any{
+			"rulePriority": 2,
+			"description":  fmt.Sprintf("keep the last %d images pushed; never a released one", keepImages),
+			"selection":    map[string]any{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keepImages},
+			"action":       map[string]any{"type": "expire"},
+		},
+	}}
+}
 
 // registryStack is the target's ECR repository: scan on push, immutable
 // tags, a lifecycle policy, and push access for the tools account's build
@@ -18,12 +52,7 @@ const keepImages = 50
 // the role need not exist yet).
 func registryStack(app *model.App, t model.Target) (*stack, error) {
 	tpl := cfn.New(fmt.Sprintf("bgc %s/%s image registry of %s.", app.Name, app.Service.Name, t.ID()))
-	lifecycle, err := cfn.CompactJSON(map[string]any{"rules": []any{map[string]any{
-		"rulePriority": 1,
-		"description":  fmt.Sprintf("keep the last %d images", keepImages),
-		"selection":    map[string]any{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keepImages},
-		"action":       map[string]any{"type": "expire"},
-	}}})
+	lifecycle, err := cfn.CompactJSON(lifecyclePolicy())
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/awslabs/goformation/v7/cloudformation/applicationautoscaling"
 	"github.com/awslabs/goformation/v7/cloudformation/ec2"
@@ -59,6 +60,14 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 	}
 	if https {
 		albIngress = append(albIngress, ec2.SecurityGroup_Ingress{IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str("0.0.0.0/0"), Description: str("production HTTPS")})
+	}
+	if app.Deployment.SmokeTest != nil && !covers(t.TestListener.CIDR, t.Network.CIDR) {
+		// The smoke test (in the private subnets) reaches the test
+		// listener from inside the VPC, whoever else may.
+		for _, cidr := range subnetsOf(t).Private {
+			albIngress = append(albIngress, ec2.SecurityGroup_Ingress{IpProtocol: "tcp", FromPort: num(t.TestListener.Port), ToPort: num(t.TestListener.Port),
+				CidrIp: str(cidr), Description: str("smoke test (CodeDeploy hook)")})
+		}
 	}
 	tpl.Add("LoadBalancerSecurityGroup", &ec2.SecurityGroup{
 		GroupDescription:     "ALB of " + app.LoadBalancerName(),
@@ -230,4 +239,20 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 	tpl.Output(outBlueTGName, "blue target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("BlueTargetGroup"))))
 	tpl.Output(outGreenTGName, "green target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("GreenTargetGroup"))))
 	return st
+}
+
+// covers says the IPv4 network outer contains all of inner.
+func covers(outer, inner string) bool {
+	o, err1 := netip.ParsePrefix(outer)
+	i, err2 := netip.ParsePrefix(inner)
+	return err1 == nil && err2 == nil && o.Bits() <= i.Bits() && o.Contains(i.Addr())
+}
+
+// subnetsOf is a target's subnet layout; the spec rules checked it.
+func subnetsOf(t model.Target) model.Subnets {
+	s, err := model.LayoutSubnets(t.Network)
+	if err != nil {
+		panic("target " + t.ID() + ": " + err.Error())
+	}
+	return s
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/bgc-dev/bgc/compiler/model"
 )
 
-//go:embed pr_lambda.py
+//go:embed lambda/open_pull_request.py
 var prLambdaCode string
 
 // prLambdaRuntime is the pull-request Lambda's runtime.

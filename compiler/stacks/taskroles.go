@@ -34,6 +34,23 @@ func addTaskRoles(app *model.App, t model.Target, tpl *cfn.Template) {
 	if len(params) > 0 {
 		statements = append(statements, cfn.Allow("ReadParameters", []string{"ssm:GetParameters"}, subs(params...)))
 	}
+	if keys := app.Service.SecretsKeys; len(keys) > 0 {
+		// "kms:Decrypt – Required only if your secret uses a customer
+		// managed key and not the default key."
+		// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html),
+		// and only through the services that hold the secrets.
+		var arns, via []string
+		for _, k := range keys {
+			arns = append(arns, cfn.Sub(partitionARN(t.Expand(k))))
+		}
+		if len(secrets) > 0 {
+			via = append(via, cfn.Sub(viaService("secretsmanager")))
+		}
+		if len(params) > 0 {
+			via = append(via, cfn.Sub(viaService("ssm")))
+		}
+		statements = append(statements, cfn.With(cfn.Allow("DecryptSecrets", []string{"kms:Decrypt"}, arns), "StringEquals", "kms:ViaService", via...))
+	}
 	exec := namedRole(app, app.ExecutionRoleName(t.Region), serviceTrust("ecs-tasks.amazonaws.com"), statements...)
 	exec.AWSCloudFormationMetadata = justify("ecr:GetAuthorizationToken supports no resource-level permissions; it only issues a registry login token.")
 	tpl.Add("ExecutionRole", exec)

@@ -79,8 +79,8 @@ func TestDeployExampleThroughCLI(t *testing.T) {
 		t.Fatalf("first deploy: exit %d\n%s", code, stderr)
 	}
 	first := summaryStatuses(t, stdout)
-	if len(first) != 21 {
-		t.Errorf("the example plan has 21 stacks; the summary lists %d", len(first))
+	if len(first) != 24 {
+		t.Errorf("the example plan has 21 stacks and 3 accounts to prepare; the summary lists %d", len(first))
 	}
 	for id, st := range first {
 		if st != "created" {

@@ -127,6 +127,11 @@ func runBuildCase(t *testing.T, dir string) {
 		t.Fatalf("unexpected diagnostics:\n%s", ds.Error())
 	}
 	golden.CompareTree(t, dir, out.Files, plan.IsLayoutPath)
+	// Warnings leave the file valid; a case that has any keeps them.
+	warnings := filepath.Join(dir, "warnings.txt")
+	if _, err := os.Stat(warnings); err == nil || len(out.Warnings) > 0 {
+		golden.CompareFile(t, warnings, []byte(out.Warnings.Error()))
+	}
 }
 
 // TestExamples builds every examples/*/app.yaml and compares it with the

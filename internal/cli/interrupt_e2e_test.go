@@ -113,6 +113,7 @@ func TestCtrlC(t *testing.T) {
 		t.Errorf("DeleteStack called %d times", n)
 	}
 
+	proxy.Settle()
 	code, out, errOut := run("deploy", example, "--yes", "--output", "json")
 	if code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, errOut)

@@ -23,6 +23,9 @@ func osFile(path string) (fsysRoot, name string) {
 func (e *env) compile(path string, opts compiler.Options) (*compiler.Output, error) {
 	dir, name := osFile(path)
 	out, ds, err := compiler.Compile(os.DirFS(dir), name, path, opts)
+	if out != nil {
+		fmt.Fprint(e.stderr, out.Warnings.Error())
+	}
 	return out, e.report(ds, err)
 }
 

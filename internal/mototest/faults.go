@@ -2,6 +2,7 @@ package mototest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand"
@@ -64,6 +65,8 @@ type FaultProxy struct {
 	counts map[string]int
 	rules  []*rule
 	seen   map[string]int
+	// forwards are requests on their way to moto.
+	forwards sync.WaitGroup
 }
 
 type rule struct {
@@ -118,6 +121,10 @@ func (p *FaultProxy) Add(r Rule) {
 	p.rules = append(p.rules, &rule{Rule: r})
 }
 
+// Settle waits until every request the proxy forwarded has its answer from
+// moto (whether or not its client still waits for it).
+func (p *FaultProxy) Settle() { p.forwards.Wait() }
+
 // Seen returns how many requests of an action arrived ("" counts requests
 // whose action could not be read).
 func (p *FaultProxy) Seen(action string) int {
@@ -147,8 +154,12 @@ func (p *FaultProxy) apply(ru *rule, rp *httputil.ReverseProxy, w http.ResponseW
 		drop(w)
 		return
 	}
+	// A request that reached the server completes there even when the
+	// client stops waiting for its reply, as on AWS.
 	rec := httptest.NewRecorder()
-	rp.ServeHTTP(rec, r)
+	p.forwards.Add(1)
+	rp.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
+	p.forwards.Done()
 	if ru.Delay > 0 {
 		select {
 		case <-time.After(ru.Delay):
