@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -200,26 +199,63 @@ func (cs *changeSet) discard(ctx context.Context) {
 	_, _ = r.api.DeleteStack(cctx, &cloudformation.DeleteStackInput{StackName: aws.String(cs.stackID)})
 }
 
-// refuseFrozenChanges fails a change set that would modify a resource the
-// plan marks frozen (an ECS service under the CODE_DEPLOY controller:
-// CloudFormation would send the whole service to ECS, ECS would refuse it,
-// and the update would roll back). Saying so before anything runs names the
-// cause instead of a rollback.
+// refuseFrozenChanges fails a change set CloudFormation could not apply
+// or should not: one that modifies a resource the plan marks frozen (an
+// ECS service under the CODE_DEPLOY controller: CloudFormation would send
+// the whole service to ECS, ECS would refuse it, and the update would roll
+// back; tags included, since a tag change is an update of the service
+// too), that replaces a resource with a fixed name (CloudFormation "can't
+// perform an update that causes a custom-named resource to be replaced",
+// aws-properties-name.html) or one whose data it keeps (DeletionPolicy
+// Retain), or that removes a resource holding data. Saying so before
+// anything runs names the cause instead of a rollback.
 func refuseFrozenChanges(s plan.Stack, changes []Change) error {
+	var refused []string
 	for _, c := range changes {
-		f, frozen := s.FrozenResource(c.LogicalID)
-		if c.Action == "Modify" && frozen && touchesProperties(c) {
-			return failf("the change set modifies %s, %s, so this update would fail and roll back. "+
-				"Revert the setting that changed it, or recreate the stack (bgc destroy, then bgc deploy)", c.LogicalID, f.Reason)
+		if f, frozen := s.FrozenResource(c.LogicalID); frozen && c.Action == "Modify" {
+			refused = append(refused, fmt.Sprintf("it modifies %s, %s", c.LogicalID, f.Reason))
+			continue
 		}
+		replaces := c.Action == "Modify" && (c.Replacement == "True" || c.Replacement == "Conditional")
+		if replaces {
+			for _, n := range s.Named {
+				if n.LogicalID == c.LogicalID {
+					refused = append(refused, fmt.Sprintf("it replaces %s (%s), whose name %s the template fixes; CloudFormation cannot replace a custom-named resource", c.LogicalID, c.ResourceType, orUnnamed(n.Name)))
+				}
+			}
+		}
+		for _, k := range s.Retained {
+			if k.LogicalID == c.LogicalID && replaces {
+				refused = append(refused, fmt.Sprintf("it replaces %s (%s), which holds data", c.LogicalID, c.ResourceType))
+			}
+		}
+		// A removal CloudFormation says it retains leaves the data (and the
+		// resource) behind; one it does not describe is risky and asked about.
+		if c.Action == "Remove" && holdsData[c.ResourceType] && c.PolicyAction == string(types.PolicyActionDelete) {
+			refused = append(refused, fmt.Sprintf("it deletes %s (%s) and what it holds", c.LogicalID, c.ResourceType))
+		}
+	}
+	if len(refused) > 0 {
+		return failf("refused: %s. Revert the setting that changed it; bgc diff shows the change and README \"What you can change, and how\" the way forward",
+			strings.Join(refused, "; "))
 	}
 	return nil
 }
 
-// touchesProperties says a Modify changes resource properties, not only
-// tags or metadata. Without a scope (some endpoints omit it) it assumes so.
-func touchesProperties(c Change) bool {
-	return len(c.Scope) == 0 || slices.Contains(c.Scope, string(types.ResourceAttributeProperties))
+// holdsData are the resource types whose removal loses what they store.
+var holdsData = map[string]bool{
+	"AWS::CodeCommit::Repository": true,
+	"AWS::ECR::Repository":        true,
+	"AWS::KMS::Key":               true,
+	"AWS::KMS::ReplicaKey":        true,
+	"AWS::S3::Bucket":             true,
+}
+
+func orUnnamed(name string) string {
+	if name == "" {
+		return "(computed)"
+	}
+	return name
 }
 
 func scopes(s []types.ResourceAttribute) []string {
@@ -292,6 +328,7 @@ func (r *stackRun) changes(ctx context.Context, csID string) ([]Change, error) {
 				PhysicalID:   aws.ToString(rc.PhysicalResourceId),
 				Replacement:  string(rc.Replacement),
 				Scope:        scopes(rc.Scope),
+				PolicyAction: string(rc.PolicyAction),
 			})
 		}
 		if token = out.NextToken; token == nil {

@@ -14,7 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -36,6 +40,12 @@ type clientSource interface {
 	s3(account, region string) s3API
 	// iam returns the IAM client for one account (region: any of its stacks').
 	iam(account, region string) iamAPI
+	// elb, ecs and codedeploy return the clients that read listeners, set
+	// ECS service settings and list CodeDeploy deployments.
+	elb(account, region string) elbAPI
+	ecs(account, region string) ecsAPI
+	codedeploy(account, region string) codedeployAPI
+	autoscaling(account, region string) autoscalingAPI
 	// exists says whether a named resource a stack retains exists, and
 	// how that is known when the account cannot see it.
 	exists(ctx context.Context, account, region string, r plan.Retained) (bool, string, error)
@@ -207,6 +217,22 @@ func (c *awsClients) cfn(account, region string) cfnAPI {
 
 func (c *awsClients) iam(account, region string) iamAPI {
 	return iam.NewFromConfig(c.config(account, region))
+}
+
+func (c *awsClients) elb(account, region string) elbAPI {
+	return elb.NewFromConfig(c.config(account, region))
+}
+
+func (c *awsClients) ecs(account, region string) ecsAPI {
+	return ecs.NewFromConfig(c.config(account, region))
+}
+
+func (c *awsClients) codedeploy(account, region string) codedeployAPI {
+	return codedeploy.NewFromConfig(c.config(account, region))
+}
+
+func (c *awsClients) autoscaling(account, region string) autoscalingAPI {
+	return aas.NewFromConfig(c.config(account, region))
 }
 
 func (c *awsClients) s3(account, region string) s3API {

@@ -219,6 +219,10 @@ func (s fakeSource) check(context.Context, []plan.Stack) error { return nil }
 func (s fakeSource) cfn(string, string) cfnAPI                 { return s.cfnFake }
 func (s fakeSource) s3(string, string) s3API                   { return nil } // staging is tested against moto
 func (s fakeSource) iam(string, string) iamAPI                 { return nil } // tested against moto
+func (s fakeSource) elb(string, string) elbAPI                 { return nil } // tested against moto
+func (s fakeSource) ecs(string, string) ecsAPI                 { return nil } // tested against moto
+func (s fakeSource) codedeploy(string, string) codedeployAPI   { return nil } // tested against moto
+func (s fakeSource) autoscaling(string, string) autoscalingAPI { return nil } // tested against moto
 func (s fakeSource) exists(context.Context, string, string, plan.Retained) (bool, string, error) {
 	return false, "", nil // tested against moto
 }

@@ -60,6 +60,8 @@ func resolveParams(s plan.Stack, deps map[string]StackResult) ([]types.Parameter
 		switch {
 		case v.Value != nil:
 			val = *v.Value
+		case v.Live != nil:
+			continue // read from the listener just before the stack changes (liveParams)
 		case v.From != nil:
 			o := deps[v.From.Stack].Outputs
 			got, ok := o[v.From.Output]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,9 +26,11 @@ type stackRun struct {
 	body string
 	// templateURL is set once the body has been staged in S3.
 	templateURL string
-	params      []types.Parameter
-	hash        string
-	tags        []types.Tag
+	// bound are the parameters from the plan and other stacks' outputs;
+	// params adds the live ones, read just before the stack changes.
+	bound, params []types.Parameter
+	hash          string
+	tags          []types.Tag
 	// attempt numbers the operations of this run on the stack, so that
 	// each gets its own client request token.
 	attempt int
@@ -101,9 +105,45 @@ func (r *stackRun) deploy(ctx context.Context, deps map[string]StackResult) erro
 	if err != nil {
 		return err
 	}
-	r.params = params
-	r.hash = inputHash(r.body, params, r.s)
+	r.bound = params
 	r.tags = stackTags(r.s)
+	if err := r.converge(ctx); err != nil {
+		return err
+	}
+	if r.s.Service == nil || !r.res.Status.ok() {
+		return nil
+	}
+	changed, err := r.applyService(ctx)
+	if err != nil {
+		return err
+	}
+	if changed != "" {
+		r.res.Reason = strings.TrimPrefix(r.res.Reason+"; "+changed, "; ")
+		if r.res.Status == StatusNoChanges && !r.opts().DryRun {
+			r.res.Status = StatusUpdated
+		}
+	}
+	return nil
+}
+
+// inputs completes the parameters with the live ones (read from st, the
+// existing stack, or their initial values when nil) and fingerprints what
+// bgc will send.
+func (r *stackRun) inputs(ctx context.Context, st *types.Stack) error {
+	live, err := r.liveParams(ctx, st)
+	if err != nil {
+		return err
+	}
+	r.params = append(slices.Clone(r.bound), live...)
+	sort.Slice(r.params, func(i, j int) bool {
+		return aws.ToString(r.params[i].ParameterKey) < aws.ToString(r.params[j].ParameterKey)
+	})
+	r.hash = inputHash(r.body, r.params, r.s)
+	return nil
+}
+
+// converge drives the stack from its current status to the plan's state.
+func (r *stackRun) converge(ctx context.Context) error {
 	name := r.s.StackName
 	for range maxTransitions {
 		r.progress(phaseChecking, "")
@@ -255,6 +295,9 @@ func (r *stackRun) deleteStack(ctx context.Context, st *types.Stack) error {
 // create deploys a stack that does not exist (review is the empty
 // REVIEW_IN_PROGRESS stack left by an earlier change set, or nil).
 func (r *stackRun) create(ctx context.Context, review *types.Stack) error {
+	if err := r.inputs(ctx, nil); err != nil {
+		return err
+	}
 	if review != nil {
 		r.deleteStaleChangeSets(ctx, review)
 	}
@@ -272,6 +315,12 @@ func (r *stackRun) create(ctx context.Context, review *types.Stack) error {
 // update deploys an existing stack, unless it already runs exactly these
 // inputs.
 func (r *stackRun) update(ctx context.Context, st *types.Stack) error {
+	if err := r.quiesce(ctx); err != nil {
+		return err
+	}
+	if err := r.inputs(ctx, st); err != nil {
+		return err
+	}
 	r.deleteStaleChangeSets(ctx, st)
 	if !r.opts().Force && r.unchanged(ctx, st) {
 		return r.noChanges(ctx, st, "inputs unchanged")

@@ -230,27 +230,45 @@ func TestMissingOutputFailsStack(t *testing.T) {
 	}
 }
 
-// TestCodeDeployGuardScope: only property changes of a frozen resource
-// (the CODE_DEPLOY service) are refused; a tag-only change (stack tags
-// reach every resource) passes. moto reports no Scope, so this is a unit
-// test of the rule.
-func TestCodeDeployGuardScope(t *testing.T) {
-	s := plan.Stack{Frozen: []plan.Frozen{{LogicalID: "Service", Type: "AWS::ECS::Service", Reason: "an ECS service under the CODE_DEPLOY controller"}}}
+// TestChangeSetGuard: a change set is refused when it modifies a frozen
+// resource (the CODE_DEPLOY service), tags included (a tag change is an
+// update of the service too), replaces a named or retained resource, or
+// removes one that holds data. moto reports no Scope and no Replacement
+// for most types, so this is a unit test of the rule; the e2e tests cover
+// the frozen service against moto.
+func TestChangeSetGuard(t *testing.T) {
+	s := plan.Stack{
+		Frozen:   []plan.Frozen{{LogicalID: "Service", Type: "AWS::ECS::Service", Reason: "an ECS service under the CODE_DEPLOY controller"}},
+		Named:    []plan.Named{{LogicalID: "Blue", Type: "AWS::ElasticLoadBalancingV2::TargetGroup", Name: "a-blue"}},
+		Retained: []plan.Retained{{LogicalID: "Key", Type: "AWS::KMS::Key"}},
+	}
 	tests := map[string]struct {
-		change  Change
-		refused bool
+		change Change
+		want   string // "" = allowed
 	}{
-		"properties":       {Change{Action: "Modify", LogicalID: "Service", Scope: []string{"Properties"}}, true},
-		"unknown scope":    {Change{Action: "Modify", LogicalID: "Service"}, true},
-		"tags only":        {Change{Action: "Modify", LogicalID: "Service", Scope: []string{"Tags"}}, false},
-		"another resource": {Change{Action: "Modify", LogicalID: "Other", Scope: []string{"Properties"}}, false},
-		"removal":          {Change{Action: "Remove", LogicalID: "Service"}, false},
+		"properties":          {Change{Action: "Modify", LogicalID: "Service", Scope: []string{"Properties"}}, "it modifies Service, an ECS service"},
+		"unknown scope":       {Change{Action: "Modify", LogicalID: "Service"}, "it modifies Service"},
+		"tags only":           {Change{Action: "Modify", LogicalID: "Service", Scope: []string{"Tags"}}, "it modifies Service"},
+		"another resource":    {Change{Action: "Modify", LogicalID: "Other", Scope: []string{"Properties"}}, ""},
+		"removal of service":  {Change{Action: "Remove", LogicalID: "Service", ResourceType: "AWS::ECS::Service"}, ""},
+		"named modified":      {Change{Action: "Modify", LogicalID: "Blue", Replacement: "False"}, ""},
+		"named replaced":      {Change{Action: "Modify", LogicalID: "Blue", ResourceType: "AWS::ElasticLoadBalancingV2::TargetGroup", Replacement: "True"}, "it replaces Blue (AWS::ElasticLoadBalancingV2::TargetGroup), whose name a-blue the template fixes"},
+		"named conditional":   {Change{Action: "Modify", LogicalID: "Blue", Replacement: "Conditional"}, "it replaces Blue"},
+		"unnamed replaced":    {Change{Action: "Modify", LogicalID: "Subnet", Replacement: "True"}, ""},
+		"retained replaced":   {Change{Action: "Modify", LogicalID: "Key", ResourceType: "AWS::KMS::Key", Replacement: "True"}, "it replaces Key (AWS::KMS::Key), which holds data"},
+		"repository deleted":  {Change{Action: "Remove", LogicalID: "Repo", ResourceType: "AWS::ECR::Repository", PolicyAction: "Delete"}, "it deletes Repo (AWS::ECR::Repository) and what it holds"},
+		"repository retained": {Change{Action: "Remove", LogicalID: "Repo", ResourceType: "AWS::ECR::Repository", PolicyAction: "Retain"}, ""},
+		"removal unknown":     {Change{Action: "Remove", LogicalID: "Repo", ResourceType: "AWS::ECR::Repository"}, ""},
+		"log group removed":   {Change{Action: "Remove", LogicalID: "Logs", ResourceType: "AWS::Logs::LogGroup"}, ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			err := refuseFrozenChanges(s, []Change{tc.change})
-			if (err != nil) != tc.refused {
-				t.Errorf("refused = %v, want %v (%v)", err != nil, tc.refused, err)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want it to say %q", err, tc.want)
 			}
 		})
 	}

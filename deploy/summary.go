@@ -119,6 +119,9 @@ type Change struct {
 	Replacement string `json:"replacement,omitempty"`
 	// Scope is what a Modify changes: Properties, Metadata, Tags, ...
 	Scope []string `json:"scope,omitempty"`
+	// PolicyAction is what happens to the physical resource: Delete,
+	// Retain, ReplaceAndDelete, ... ("" when CloudFormation does not say).
+	PolicyAction string `json:"policyAction,omitempty"`
 }
 
 // Risky says the change removes or may replace a resource.

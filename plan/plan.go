@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -57,6 +58,12 @@ type Stack struct {
 	// Frozen are the template's resources that CloudFormation must never
 	// modify once they exist; the deployer refuses a change set that would.
 	Frozen []Frozen `json:"frozen,omitempty"`
+	// Named are the template's resources with a physical name the
+	// template fixes: CloudFormation cannot replace one ("You can't
+	// perform an update that causes a custom-named resource to be
+	// replaced", aws-properties-name.html), so the deployer refuses a change
+	// set that would.
+	Named []Named `json:"named,omitempty"`
 	// Retained are the template's resources with DeletionPolicy Retain:
 	// deleting the stack leaves them behind, and a named one left behind
 	// blocks creating the stack again.
@@ -73,6 +80,14 @@ type Stack struct {
 	// turns on termination protection, never deletes them to recover from a
 	// failed create, and `bgc destroy` keeps them unless asked otherwise.
 	Retain bool `json:"retain,omitempty"`
+	// Service is the ECS service the stack creates, with the settings the
+	// deployer applies itself after each deploy of the stack.
+	Service *Service `json:"service,omitempty"`
+	// Quiesce is the CodeDeploy deployment group whose deployments must have
+	// ended before the stack changes: the stack holds what a blue/green
+	// deployment is using (listeners, target groups, the scaling target,
+	// the deployment group itself).
+	Quiesce *DeploymentGroup `json:"quiesce,omitempty"`
 	// TemplateBucket is an S3 bucket in Account and Region, created by a
 	// stack this one depends on, where the deployer may stage the template
 	// when it is too large to send inline (over 51,200 bytes).
@@ -85,6 +100,38 @@ type Frozen struct {
 	LogicalID string `json:"logicalId"`
 	Type      string `json:"type"`
 	Reason    string `json:"reason"`
+}
+
+// Named is one resource whose physical name the template fixes.
+type Named struct {
+	LogicalID string `json:"logicalId"`
+	Type      string `json:"type"`
+	// Name is the name, or "" when the template computes it (Fn::Sub).
+	Name string `json:"name,omitempty"`
+}
+
+// Service is an ECS service under the CODE_DEPLOY controller and the
+// settings of it that change with the app but that CloudFormation must
+// never update (it would send the whole service to ECS, which refuses
+// that for such a service). The deployer applies them with UpdateService,
+// which accepts exactly these for it: "For services using the blue/green
+// (CODE_DEPLOY) deployment controller, only the desired count, deployment
+// configuration, health check grace period, task placement constraints and
+// strategies, enable ECS managed tags option, and propagate tags can be
+// updated using this API."
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html)
+type Service struct {
+	Cluster string `json:"cluster"`
+	Name    string `json:"name"`
+	// HealthCheckGracePeriodSeconds is how long ECS ignores failing load
+	// balancer health checks of a new task.
+	HealthCheckGracePeriodSeconds int `json:"healthCheckGracePeriodSeconds"`
+}
+
+// DeploymentGroup names one CodeDeploy deployment group.
+type DeploymentGroup struct {
+	Application string `json:"application"`
+	Name        string `json:"name"`
 }
 
 // Retained is one resource CloudFormation keeps when its stack is deleted.
@@ -105,11 +152,27 @@ func (s *Stack) FrozenResource(logicalID string) (Frozen, bool) {
 	return Frozen{}, false
 }
 
-// ParamValue is either a literal Value or a reference to an Output of a
-// stack that precedes it in the plan. Exactly one of the two is set.
+// ParamValue is a literal Value, a reference to an Output of a stack that
+// precedes it in the plan, or a Live value the deployer reads from AWS
+// just before the stack changes. Exactly one of the three is set.
 type ParamValue struct {
 	Value *string    `json:"value,omitempty"`
 	From  *OutputRef `json:"from,omitempty"`
+	Live  *LiveRef   `json:"live,omitempty"`
+}
+
+// LiveRef is the target group a listener of the stack itself forwards to
+// now. CodeDeploy moves a blue/green service's listeners between its two
+// target groups with every release, outside CloudFormation, so a template
+// that named one group would move traffic back to the other on the next
+// update of the listener. Passing what the listener forwards to keeps it.
+type LiveRef struct {
+	// Listener is the output of this stack that holds the listener's ARN.
+	Listener string `json:"listener"`
+	// TargetGroups maps each target group's name to the value that means it.
+	TargetGroups map[string]string `json:"targetGroups"`
+	// Initial is the value while the stack or the output does not exist.
+	Initial string `json:"initial"`
 }
 
 // OutputRef names one output of another stack of the plan.
@@ -120,6 +183,11 @@ type OutputRef struct {
 
 // Literal returns a literal parameter value.
 func Literal(v string) ParamValue { return ParamValue{Value: &v} }
+
+// Live returns a parameter read from a listener of the stack.
+func Live(listenerOutput string, targetGroups map[string]string, initial string) ParamValue {
+	return ParamValue{Live: &LiveRef{Listener: listenerOutput, TargetGroups: targetGroups, Initial: initial}}
+}
 
 // FromOutput returns a parameter bound to another stack's output.
 func FromOutput(stack, output string) ParamValue {
@@ -176,9 +244,15 @@ func (p *Plan) Check() error {
 		sort.Strings(keys)
 		for _, k := range keys {
 			v := s.Parameters[k]
-			if (v.Value == nil) == (v.From == nil) {
-				bad("stack %q parameter %q must have exactly one of value and from", s.ID, k)
+			if n := btoi(v.Value != nil) + btoi(v.From != nil) + btoi(v.Live != nil); n != 1 {
+				bad("stack %q parameter %q must have exactly one of value, from and live", s.ID, k)
 				continue
+			}
+			if l := v.Live; l != nil {
+				values := slices.Collect(maps.Values(l.TargetGroups))
+				if l.Listener == "" || len(l.TargetGroups) == 0 || !slices.Contains(values, l.Initial) {
+					bad("stack %q parameter %q: live needs a listener output, target groups and an initial value that is one of theirs", s.ID, k)
+				}
 			}
 			if v.From != nil {
 				if _, ok := index[v.From.Stack]; !ok {
@@ -187,6 +261,12 @@ func (p *Plan) Check() error {
 					bad("stack %q parameter %q reads %q but does not depend on it", s.ID, k, v.From.Stack)
 				}
 			}
+		}
+		if sv := s.Service; sv != nil && (sv.Cluster == "" || sv.Name == "" || sv.HealthCheckGracePeriodSeconds < 0) {
+			bad("stack %q: service needs a cluster, a name and a grace period of 0 seconds or more", s.ID)
+		}
+		if q := s.Quiesce; q != nil && (q.Application == "" || q.Name == "") {
+			bad("stack %q: quiesce needs a CodeDeploy application and deployment group", s.ID)
 		}
 		index[s.ID] = i
 	}
@@ -206,6 +286,13 @@ func (p *Plan) Check() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CloudFormation's and AWS's rules for the names a plan holds.

@@ -8,9 +8,11 @@ type Resource interface {
 
 // Parameter is one template parameter.
 type Parameter struct {
-	Type           string `json:"Type"`
-	Description    string `json:"Description,omitempty"`
-	AllowedPattern string `json:"AllowedPattern,omitempty"`
+	Type           string   `json:"Type"`
+	Description    string   `json:"Description,omitempty"`
+	AllowedPattern string   `json:"AllowedPattern,omitempty"`
+	AllowedValues  []string `json:"AllowedValues,omitempty"`
+	Default        string   `json:"Default,omitempty"`
 }
 
 // Output is one template output. Value may be an encoded intrinsic.
@@ -53,6 +55,13 @@ func (t *Template) Add(id string, r Resource) {
 // Param declares a String-like parameter and returns a Ref to it.
 func (t *Template) Param(name, typ, description string) string {
 	t.Parameters[name] = Parameter{Type: typ, Description: description}
+	return Ref(name)
+}
+
+// Choice declares a parameter that takes one of values, defaulting to the
+// first, and returns a Ref to it.
+func (t *Template) Choice(name, description string, values ...string) string {
+	t.Parameters[name] = Parameter{Type: "String", Description: description, AllowedValues: values, Default: values[0]}
 	return Ref(name)
 }
 

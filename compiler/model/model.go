@@ -20,6 +20,9 @@ type App struct {
 	Tags []KV
 }
 
+// AppTag is the tag bgc puts on everything it creates, with the app's name.
+const AppTag = "bgc:app"
+
 // KV is one ordered key/value pair.
 type KV struct{ Key, Value string }
 

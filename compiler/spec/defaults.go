@@ -204,7 +204,7 @@ func resolveDeployment(d *Deployment, hc *HealthCheck) model.Deployment {
 
 func resolveTags(app string, tags map[string]string) []model.KV {
 	out := sortedKV(tags)
-	out = append(out, model.KV{Key: "bgc:app", Value: app})
+	out = append(out, model.KV{Key: model.AppTag, Value: app})
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }

@@ -41,6 +41,9 @@ type stack struct {
 	templateBucket string
 	// frozen are resources CloudFormation must never modify once created.
 	frozen []plan.Frozen
+	// service and quiesce become the plan entry's Service and Quiesce.
+	service *plan.Service
+	quiesce *plan.DeploymentGroup
 	// problems are what this stack would hold that AWS refuses.
 	problems Problems
 	// fingerprinted, when set, receives the plan fingerprint of every other

@@ -8,6 +8,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/iam"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // paramKeyArn is the parameter holding the tools key's ARN in a region.
@@ -23,6 +24,7 @@ const paramKeyArn = "ArtifactKeyArn"
 func deliveryStack(app *model.App, t model.Target, network, service, key string) *stack {
 	tpl := cfn.New(fmt.Sprintf("bgc %s/%s delivery of %s: CodeDeploy blue/green and the pipeline's deploy role.", app.Name, app.Service.Name, t.ID()))
 	st := workloadStack(app, t, kindDelivery, tpl)
+	st.quiesce = &plan.DeploymentGroup{Application: app.CodeDeployApplication(), Name: app.DeploymentGroupName()}
 	tg := appTags(app)
 	param := func(name, typ, desc, from, out string) string {
 		st.bind(name, from, out)
@@ -46,6 +48,9 @@ func deliveryStack(app *model.App, t model.Target, network, service, key string)
 		addSmokeTest(app, t, tpl, private, vpc, lb, lbDNS)
 	}
 	addReleaseHook(app, t, tpl)
+	if app.Service.Autoscaling != nil {
+		addScalingHook(app, t, tpl)
+	}
 
 	tpl.Add("Application", &codedeploy.Application{ApplicationName: str(app.CodeDeployApplication()), ComputePlatform: str("ECS"), Tags: tg})
 	codeDeployRole := namedRole(app, app.CodeDeployRoleName(t.Region), serviceTrust("codedeploy.amazonaws.com"))

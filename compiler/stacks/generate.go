@@ -223,6 +223,12 @@ func planEntry(app *model.App, s *stack, path string, body []byte, tree map[stri
 	for _, kv := range app.Tags {
 		tags[kv.Key] = kv.Value
 	}
+	if s.service != nil {
+		// CloudFormation copies stack tags onto the stack's resources, the
+		// ECS service too: the service stack's tags never change (its
+		// other resources carry the app's tags themselves).
+		tags = map[string]string{model.AppTag: app.Name}
+	}
 	resources, _ := tree["Resources"].(map[string]any)
 	return plan.Stack{
 		ID:             s.id(),
@@ -234,7 +240,10 @@ func planEntry(app *model.App, s *stack, path string, body []byte, tree map[stri
 		Body:           body,
 		Resources:      len(resources),
 		Frozen:         s.frozen,
+		Named:          named(resources),
 		Retained:       retained(resources),
+		Service:        s.service,
+		Quiesce:        s.quiesce,
 		DeployRole:     s.deployRole,
 		Parameters:     s.params,
 		Capabilities:   capabilities(s),
@@ -243,6 +252,29 @@ func planEntry(app *model.App, s *stack, path string, body []byte, tree map[stri
 		Retain:         s.retain,
 		TemplateBucket: s.templateBucket,
 	}
+}
+
+// named lists the resources with a physical name the template fixes.
+// Task definitions are not among them: a family holds any number of
+// revisions, so replacing one only registers the next.
+func named(resources map[string]any) []plan.Named {
+	var out []plan.Named
+	for _, id := range sortedKeys(resources) {
+		res, _ := resources[id].(map[string]any)
+		typ, _ := res["Type"].(string)
+		n, ok := physicalNames[typ]
+		if !ok || typ == "AWS::ECS::TaskDefinition" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		v, set := props[n.property]
+		if !set {
+			continue
+		}
+		name, _ := v.(string)
+		out = append(out, plan.Named{LogicalID: id, Type: typ, Name: name})
+	}
+	return out
 }
 
 // retained lists the resources with DeletionPolicy Retain, with the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/awslabs/goformation/v7/cloudformation/ec2"
+	"github.com/awslabs/goformation/v7/cloudformation/events"
 	"github.com/awslabs/goformation/v7/cloudformation/iam"
 	"github.com/awslabs/goformation/v7/cloudformation/lambda"
 	"github.com/awslabs/goformation/v7/cloudformation/logs"
@@ -33,10 +34,14 @@ var smokeTestCode string
 //go:embed lambda/tag_release.py
 var tagReleaseCode string
 
+//go:embed lambda/scaling.py
+var scalingCode string
+
 // Hook kinds, the suffix of their function names.
 const (
 	hookSmoke   = "smoke"
 	hookRelease = "release"
+	hookScaling = "scaling"
 )
 
 // hookRuntime is the hook functions' runtime: "Python 3.13 python3.13
@@ -47,6 +52,11 @@ const hookRuntime = "python3.13"
 // appspecHooks are the AppSpec's Hooks entries of an app, in order.
 func appspecHooks(app *model.App) []cfn.Field {
 	var out []cfn.Field
+	if app.Service.Autoscaling != nil {
+		// BeforeInstall: "Use to run tasks before the replacement task set
+		// is created." (reference-appspec-file-structure-hooks)
+		out = append(out, cfn.Field{Key: "BeforeInstall", Value: app.HookFunctionName(hookScaling)})
+	}
 	if app.Deployment.SmokeTest != nil {
 		out = append(out, cfn.Field{Key: "AfterAllowTestTraffic", Value: app.HookFunctionName(hookSmoke)})
 	}
@@ -94,6 +104,50 @@ func hookFunction(app *model.App, t model.Target, tpl *cfn.Template, id, kind, c
 // deploymentGroupARN is the target's deployment group for Fn::Sub.
 func deploymentGroupARN(app *model.App) string {
 	return cfn.Partition + ":codedeploy:${AWS::Region}:${AWS::AccountId}:deploymentgroup:" + app.CodeDeployApplication() + "/" + app.DeploymentGroupName()
+}
+
+// addScalingHook adds the function that suspends the service's automatic
+// scaling from BeforeInstall until the deployment ends, and the rule that
+// calls it when the deployment group reports a deployment SUCCESS, FAILURE
+// or STOP. CodeDeploy sends those events to EventBridge with "Delivery
+// type: Best effort" (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-codedeploy.html),
+// so bgc deploy also resumes a scaling target it finds suspended while no
+// deployment runs (deploy/live.go).
+func addScalingHook(app *model.App, t model.Target, tpl *cfn.Template) {
+	hookFunction(app, t, tpl, "ScalingHook", hookScaling, scalingCode,
+		"Suspends the service's automatic scaling while a blue/green deployment runs", 60,
+		map[string]string{"RESOURCE_ID": scalableResourceID(app)}, nil,
+		// Scalable target ARNs end in an id Application Auto Scaling makes
+		// up ("scalable-target/1234abcd...", describe-scalable-targets), so
+		// the account's and region's targets are the narrowest resource.
+		cfn.Allow("SuspendScaling", []string{"application-autoscaling:RegisterScalableTarget"},
+			subs(cfn.Partition+":application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*")),
+	)
+	tpl.Add("ScalingResumeRule", &events.Rule{
+		Description: str("Resumes the automatic scaling of " + app.ECSServiceName() + " when a deployment ends"),
+		State:       str("ENABLED"),
+		EventPattern: map[string]any{
+			"source":      []string{"aws.codedeploy"},
+			"detail-type": []string{"CodeDeploy Deployment State-change Notification"},
+			"detail": map[string]any{
+				"application":     []string{app.CodeDeployApplication()},
+				"deploymentGroup": []string{app.DeploymentGroupName()},
+				"state":           []string{"SUCCESS", "FAILURE", "STOP"},
+			},
+		},
+		Targets: []events.Rule_Target{{Id: "resume-scaling", Arn: cfn.GetAtt("ScalingHookFunction", "Arn")}},
+	})
+	tpl.Add("ScalingResumePermission", &lambda.Permission{
+		Action:       "lambda:InvokeFunction",
+		FunctionName: cfn.Ref("ScalingHookFunction"),
+		Principal:    "events.amazonaws.com",
+		SourceArn:    str(cfn.GetAtt("ScalingResumeRule", "Arn")),
+	})
+}
+
+// scalableResourceID is the service's Application Auto Scaling resource id.
+func scalableResourceID(app *model.App) string {
+	return "service/" + app.ClusterName() + "/" + app.ECSServiceName()
 }
 
 // smokeTestSecurityGroup is the logical id of the smoke test's group.

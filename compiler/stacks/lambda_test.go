@@ -211,3 +211,40 @@ func TestPullRequestFunction(t *testing.T) {
 		t.Errorf("a no-op answer: %+v", run.Result)
 	}
 }
+
+// TestScalingHook: as the BeforeInstall hook the function suspends all
+// three kinds of scaling of the service and reports Succeeded (Failed when
+// it cannot, which stops the deployment); on a deployment's end event it
+// resumes them and reports nothing to CodeDeploy.
+func TestScalingHook(t *testing.T) {
+	suspended := func(run lambdaRun) (bool, bool) {
+		for _, c := range run.Calls {
+			if c.Op == "register_scalable_target" {
+				st, _ := c.Args["SuspendedState"].(map[string]any)
+				ok := c.Args["ResourceId"] == "service/poc-web/poc-web" && c.Args["ServiceNamespace"] == "ecs" && c.Args["ScalableDimension"] == "ecs:service:DesiredCount" &&
+					st["DynamicScalingInSuspended"] == st["DynamicScalingOutSuspended"] && st["DynamicScalingOutSuspended"] == st["ScheduledScalingSuspended"]
+				if !ok {
+					t.Errorf("register_scalable_target %v", c.Args)
+				}
+				return st["DynamicScalingOutSuspended"] == true, true
+			}
+		}
+		return false, false
+	}
+	env := map[string]string{"RESOURCE_ID": "service/poc-web/poc-web"}
+	hook := map[string]string{"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": "h-1"}
+	run := runLambda(t, "scaling.py", map[string]any{"env": env, "event": hook})
+	if s, called := suspended(run); !called || !s || reported(run) != "Succeeded" {
+		t.Errorf("BeforeInstall: suspended=%v called=%v reported %q", s, called, reported(run))
+	}
+	run = runLambda(t, "scaling.py", map[string]any{"env": env, "event": hook,
+		"clients": map[string]any{"application-autoscaling": map[string]any{"register_scalable_target": map[string]any{"error": "AccessDeniedException"}}}})
+	if reported(run) != "Failed" {
+		t.Errorf("BeforeInstall without permission: reported %q", reported(run))
+	}
+	end := map[string]any{"detail-type": "CodeDeploy Deployment State-change Notification", "detail": map[string]string{"state": "FAILURE", "deploymentId": "d-ABC"}}
+	run = runLambda(t, "scaling.py", map[string]any{"env": env, "event": end})
+	if s, called := suspended(run); !called || s || reported(run) != "" {
+		t.Errorf("end event: suspended=%v called=%v reported %q", s, called, reported(run))
+	}
+}

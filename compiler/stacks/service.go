@@ -9,8 +9,10 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/ecs"
 	elb "github.com/awslabs/goformation/v7/cloudformation/elasticloadbalancingv2"
 	"github.com/awslabs/goformation/v7/cloudformation/logs"
+	"github.com/awslabs/goformation/v7/cloudformation/tags"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // Outputs of the service stack.
@@ -123,22 +125,7 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 			Tags: tg,
 		})
 	}
-	forwardBlue := []elb.Listener_Action{{Type: "forward", TargetGroupArn: str(cfn.Ref("BlueTargetGroup"))}}
-	prod := &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(80), DefaultActions: forwardBlue}
-	test := &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(t.TestListener.Port), DefaultActions: forwardBlue}
-	if https {
-		cert := []elb.Listener_Certificate{{CertificateArn: str(cfn.Sub(partitionARN(t.CertificateARN)))}}
-		prod = &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTPS"), Port: num(443), SslPolicy: str(tlsPolicy), Certificates: cert, DefaultActions: forwardBlue}
-		test.Protocol, test.SslPolicy, test.Certificates = str("HTTPS"), str(tlsPolicy), cert
-		tpl.Add("HttpRedirectListener", &elb.Listener{
-			LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(80),
-			DefaultActions: []elb.Listener_Action{{Type: "redirect", RedirectConfig: &elb.Listener_RedirectConfig{
-				Protocol: str("HTTPS"), Port: str("443"), StatusCode: "HTTP_301",
-			}}},
-		})
-	}
-	tpl.Add("ProductionListener", prod)
-	tpl.Add("TestListener", test)
+	addListeners(app, t, st)
 
 	tpl.Add("Cluster", &ecs.Cluster{
 		ClusterName:     str(app.ClusterName()),
@@ -173,18 +160,29 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		AWSCloudFormationDependsOn: []string{"LogGroup"},
 	})
 	service := &ecs.Service{
-		ServiceName:    str(app.ECSServiceName()),
-		Cluster:        str(cfn.Ref("Cluster")),
-		TaskDefinition: str(cfn.Ref("TaskDefinition")),
-		// No DesiredCount: CloudFormation sends every property of a service
-		// on any update, and ECS refuses that for CODE_DEPLOY services, so
-		// the count is owned by ScalableTarget below instead (min = max =
-		// desiredCount without autoscaling), which Application Auto Scaling
-		// applies to the running service.
-		LaunchType:                    str("FARGATE"),
-		PlatformVersion:               str("LATEST"),
-		DeploymentController:          &ecs.Service_DeploymentController{Type: str("CODE_DEPLOY")},
-		HealthCheckGracePeriodSeconds: num(svc.HealthCheck.GracePeriodSeconds),
+		ServiceName: str(app.ECSServiceName()),
+		Cluster:     str(cfn.Ref("Cluster")),
+		// The family, not Ref TaskDefinition (an ARN with a revision): ECS
+		// starts the family's latest revision, and a later replacement of
+		// the bootstrap task definition (its command follows the health
+		// check's matcher) leaves the service untouched. The AWS CDK does the
+		// same for CODE_DEPLOY services: "This change prevents
+		// CloudFormation from attempting to re-deploy the service when a new
+		// revision of the task definition is created by the stack."
+		// (https://github.com/aws/aws-cdk/pull/22295)
+		TaskDefinition: str(app.TaskFamily()),
+		// Nothing here may change after the service exists. ECS refuses a
+		// CloudFormation update of a CODE_DEPLOY service (CloudFormation
+		// sends every property: aws/aws-cdk#23564), so every setting that
+		// follows app.yaml lives elsewhere: the task count in ScalableTarget
+		// (min = max = desiredCount without autoscaling), the grace period in
+		// the plan (the deployer applies it with UpdateService), the tags on
+		// the task definitions (propagated to tasks) and the release in
+		// taskdef.json. Only what changing would need a new service anyway
+		// (port, subnets, security group, names) is set here.
+		LaunchType:           str("FARGATE"),
+		PlatformVersion:      str("LATEST"),
+		DeploymentController: &ecs.Service_DeploymentController{Type: str("CODE_DEPLOY")},
 		LoadBalancers: []ecs.Service_LoadBalancer{{
 			ContainerName: str(app.ContainerName()), ContainerPort: num(svc.Port), TargetGroupArn: str(cfn.Ref("BlueTargetGroup")),
 		}},
@@ -192,27 +190,33 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 			AssignPublicIp: str("DISABLED"), Subnets: private, SecurityGroups: []string{cfn.Ref("ServiceSecurityGroup")},
 		}},
 		EnableECSManagedTags: yes(),
-		PropagateTags:        str("SERVICE"),
-		Tags:                 tg,
-		// The target group must be attached to a listener before the service uses it.
-		AWSCloudFormationDependsOn: []string{"ProductionListener", "TestListener"},
+		PropagateTags:        str("TASK_DEFINITION"),
+		Tags:                 serviceTags(app),
+		// The target groups must be attached to listeners before the service
+		// uses them, and the family must exist.
+		AWSCloudFormationDependsOn: append(listenerIDs(t), "TaskDefinition"),
 	}
 	tpl.Add("Service", service)
-	// CloudFormation sends every property of a service on any update, and
-	// ECS refuses that for a CODE_DEPLOY service (aws/aws-cdk#23564), so the
-	// deployer stops any change set that would modify it.
 	st.freeze("Service", service, "an ECS service under the CODE_DEPLOY controller; "+
 		"ECS refuses CloudFormation updates of such a service after it is created (CodeDeploy owns it)")
+	st.service = &plan.Service{Cluster: app.ClusterName(), Name: app.ECSServiceName(), HealthCheckGracePeriodSeconds: svc.HealthCheck.GracePeriodSeconds}
+	st.quiesce = &plan.DeploymentGroup{Application: app.CodeDeployApplication(), Name: app.DeploymentGroupName()}
 	minTasks, maxTasks := svc.DesiredCount, svc.DesiredCount
 	if a := svc.Autoscaling; a != nil {
 		minTasks, maxTasks = a.Min, a.Max
 	}
 	tpl.Add("ScalableTarget", &applicationautoscaling.ScalableTarget{
-		ServiceNamespace:           "ecs",
-		ScalableDimension:          "ecs:service:DesiredCount",
-		ResourceId:                 "service/" + app.ClusterName() + "/" + app.ECSServiceName(),
-		MinCapacity:                minTasks,
-		MaxCapacity:                maxTasks,
+		ServiceNamespace:  "ecs",
+		ScalableDimension: "ecs:service:DesiredCount",
+		ResourceId:        scalableResourceID(app),
+		MinCapacity:       minTasks,
+		MaxCapacity:       maxTasks,
+		// Scaling runs outside deployments: the scaling hook suspends it
+		// while one runs and resumes it after (hooks.go), and an update of
+		// this resource says so again.
+		SuspendedState: &applicationautoscaling.ScalableTarget_SuspendedState{
+			DynamicScalingInSuspended: no(), DynamicScalingOutSuspended: no(), ScheduledScalingSuspended: no(),
+		},
 		AWSCloudFormationDependsOn: []string{"Service"},
 	})
 	if a := svc.Autoscaling; a != nil {
@@ -229,8 +233,6 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		})
 	}
 
-	tpl.Output(outProdListener, "production listener", cfn.Ref("ProductionListener"))
-	tpl.Output(outTestListener, "test listener", cfn.Ref("TestListener"))
 	// The CloudWatch dimension names are cut from the ARNs rather than read
 	// with GetAtt LoadBalancerFullName/TargetGroupFullName, which moto does
 	// not resolve (a missing one drops every output of the stack there).
@@ -239,6 +241,76 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 	tpl.Output(outBlueTGName, "blue target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("BlueTargetGroup"))))
 	tpl.Output(outGreenTGName, "green target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("GreenTargetGroup"))))
 	return st
+}
+
+// Listener parameters: the colour of the target group each listener
+// forwards to now, which the deployer reads before every change (see
+// plan.LiveRef), and the conditions that pick the group.
+const (
+	paramProdColor = "ProductionTargetColor"
+	paramTestColor = "TestTargetColor"
+	condProdGreen  = "ProductionIsGreen"
+	condTestGreen  = "TestIsGreen"
+)
+
+// addListeners adds the production and test listeners. Port 80 is always
+// the same resource, ProductionListener: it forwards while the target has
+// no certificate and redirects to HTTPS once it has one, so adding a
+// certificate creates HttpsListener on 443 (first: ProductionListener
+// depends on it) and changes the port-80 listener's action in place; no
+// listener ever moves to a port another one holds (which fails with
+// DuplicateListener). Every forward goes to the group the listener
+// forwards to now, passed in by the deployer, so no update of a listener
+// moves traffic that CodeDeploy moved.
+func addListeners(app *model.App, t model.Target, st *stack) {
+	tpl := st.tpl
+	https := t.CertificateARN != ""
+	colors := map[string]string{app.TargetGroupName("blue"): "blue", app.TargetGroupName("green"): "green"}
+	forward := func(param, cond, output, what string) []elb.Listener_Action {
+		tpl.Choice(param, "colour of the target group the "+what+" forwards to now (the deployer reads it from the listener)", "blue", "green")
+		tpl.Conditions[cond] = map[string]any{"Fn::Equals": []any{map[string]any{"Ref": param}, "green"}}
+		if st.params == nil {
+			st.params = map[string]plan.ParamValue{}
+		}
+		st.params[param] = plan.Live(output, colors, "blue")
+		return []elb.Listener_Action{{Type: "forward", TargetGroupArn: str(cfn.If(cond, cfn.Ref("GreenTargetGroup"), cfn.Ref("BlueTargetGroup")))}}
+	}
+	live := forward(paramProdColor, condProdGreen, outProdListener, "production listener")
+	prod := &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(80), DefaultActions: live}
+	test := &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(t.TestListener.Port),
+		DefaultActions: forward(paramTestColor, condTestGreen, outTestListener, "test listener")}
+	forwarding := "ProductionListener"
+	if https {
+		cert := []elb.Listener_Certificate{{CertificateArn: str(cfn.Sub(partitionARN(t.CertificateARN)))}}
+		tpl.Add("HttpsListener", &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTPS"), Port: num(443),
+			SslPolicy: str(tlsPolicy), Certificates: cert, DefaultActions: live})
+		prod.DefaultActions = []elb.Listener_Action{{Type: "redirect", RedirectConfig: &elb.Listener_RedirectConfig{
+			Protocol: str("HTTPS"), Port: str("443"), StatusCode: "HTTP_301",
+		}}}
+		prod.AWSCloudFormationDependsOn = []string{"HttpsListener"}
+		test.Protocol, test.SslPolicy, test.Certificates = str("HTTPS"), str(tlsPolicy), cert
+		forwarding = "HttpsListener"
+	}
+	tpl.Add("ProductionListener", prod)
+	tpl.Add("TestListener", test)
+	tpl.Output(outProdListener, "the listener production traffic is forwarded by", cfn.Ref(forwarding))
+	tpl.Output(outTestListener, "test listener", cfn.Ref("TestListener"))
+}
+
+// listenerIDs are the logical ids of a target's listeners.
+func listenerIDs(t model.Target) []string {
+	if t.CertificateARN != "" {
+		return []string{"HttpsListener", "ProductionListener", "TestListener"}
+	}
+	return []string{"ProductionListener", "TestListener"}
+}
+
+// serviceTags are the ECS service's tags: only bgc's own, which never
+// change. App tags reach every other resource of the stack and the tasks
+// (propagated from their task definitions, which carry them); on the
+// service a changed tag would be an update CloudFormation cannot make.
+func serviceTags(app *model.App) []tags.Tag {
+	return []tags.Tag{{Key: model.AppTag, Value: app.Name}}
 }
 
 // covers says the IPv4 network outer contains all of inner.

@@ -50,6 +50,22 @@ func taskdefJSON(app *model.App, t model.Target) ([]byte, error) {
 		"cpu":                     fmt.Sprint(app.Service.CPU),
 		"memory":                  fmt.Sprint(app.Service.Memory),
 		"containerDefinitions":    []any{container},
+		"tags":                    taskdefTags(app),
 	}
 	return cfn.Marshal(def, cfn.JSON)
+}
+
+// taskdefTags are the app's tags in RegisterTaskDefinition's form. The
+// service propagates them from the task definition to its tasks
+// (PropagateTags TASK_DEFINITION), so a tag change reaches the tasks with
+// the next release, never through the service. Whether the pipeline's
+// CodeDeployToECS action passes them on to RegisterTaskDefinition is not
+// documented (action-reference-ECSbluegreen.html is silent on every field
+// of the file); its role may tag the revisions it registers (delivery.go).
+func taskdefTags(app *model.App) []any {
+	out := make([]any, len(app.Tags))
+	for i, kv := range app.Tags {
+		out[i] = map[string]any{"key": kv.Key, "value": kv.Value}
+	}
+	return out
 }

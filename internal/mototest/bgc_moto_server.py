@@ -43,6 +43,13 @@ moto changes, and bgc's templates are deployed as they are.
    the replica stack's Alias was created before its Key and failed with
    HTTP 500 (KeyError). Here a resource's DependsOn are created first, as
    CloudFormation orders them.
+
+7. Updates of types moto cannot update. For a resource type without an
+   update handler, moto's stack update replaced the resource with nothing:
+   its Ref and GetAtt became None and every output of the stack vanished.
+   Here such a resource stays as it was (moto does not apply the change),
+   and a target group applies the health-check properties CloudFormation
+   updates in place (ModifyTargetGroup), so an update of them is visible.
 """
 
 import sys
@@ -218,6 +225,49 @@ def getitem(self, key):
 
 
 cfn_parsing.ResourceMap.__getitem__ = getitem
+
+_parse_and_update_resource = cfn_parsing.parse_and_update_resource
+
+
+def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    updated = _parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name)
+    if updated is not None:
+        return updated
+    try:
+        return resources_map[logical_id]
+    except KeyError:
+        return None
+
+
+cfn_parsing.parse_and_update_resource = parse_and_update_resource
+
+
+def _update_target_group(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+    from moto.elbv2.models import elbv2_backends
+
+    props = cloudformation_json.get("Properties", {})
+    matcher = props.get("Matcher") or {}
+    return elbv2_backends[account_id][region_name].modify_target_group(
+        original_resource.arn,
+        health_check_proto=props.get("HealthCheckProtocol"),
+        health_check_port=props.get("HealthCheckPort"),
+        health_check_path=props.get("HealthCheckPath"),
+        health_check_interval=props.get("HealthCheckIntervalSeconds"),
+        health_check_timeout=props.get("HealthCheckTimeoutSeconds"),
+        healthy_threshold_count=props.get("HealthyThresholdCount"),
+        unhealthy_threshold_count=props.get("UnhealthyThresholdCount"),
+        http_codes=matcher.get("HttpCode"),
+        health_check_enabled=props.get("HealthCheckEnabled"),
+    )
+
+
+def _patch_target_group():
+    from moto.elbv2.models import FakeTargetGroup
+
+    FakeTargetGroup.update_from_cloudformation_json = classmethod(_update_target_group)
+
+
+_patch_target_group()
 
 if __name__ == "__main__":
     from moto.server import main

@@ -20,8 +20,12 @@ import (
 // added what the deployer used to read from the templates (each stack's
 // resource count and the resources it must never let CloudFormation
 // modify); a version 1 file lacks those, so it is refused rather than
-// deployed without the guard.
-const Version = 2
+// deployed without the guard. Version 3 added live parameters (the target
+// group each listener forwards to, read before every change), the ECS
+// service settings the deployer applies, the deployment group whose
+// deployments a change waits for, and the named resources; the templates
+// of a version 2 build need them.
+const Version = 3
 
 // file is plan.json: the format version, the plan, and the record of every
 // file the build wrote into its directory (plan.json included), which is
@@ -74,7 +78,7 @@ func Record(data []byte) ([]string, error) {
 				files = append(files, plan.TaskDefPath(s.AccountName, s.Region), plan.AppSpecPath(s.AccountName, s.Region))
 			}
 		}
-	case *f.Version == Version:
+	case *f.Version >= 2 && *f.Version <= Version:
 		files = f.Files
 	default:
 		return nil, fmt.Errorf("%s: format %d is not one this bgc reads", plan.File, *f.Version)
@@ -86,6 +90,34 @@ func Record(data []byte) ([]string, error) {
 	}
 	slices.Sort(files)
 	return slices.Compact(files), nil
+}
+
+// Previous reads the plan.json of an earlier build with its templates, for
+// comparing a new build with it: any format this bgc has written, without
+// the checks Load makes before a deploy (an old build is read, never run).
+func Previous(fsys fs.FS) (*plan.Plan, error) {
+	data, err := fs.ReadFile(fsys, plan.File)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", plan.File, unwrap(err))
+	}
+	var f file
+	f.Plan = &plan.Plan{}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", plan.File, err)
+	}
+	if f.Version < 1 || f.Version > Version {
+		return nil, fmt.Errorf("%s: format %d is not one this bgc reads", plan.File, f.Version)
+	}
+	for i := range f.Stacks {
+		s := &f.Stacks[i]
+		if !fs.ValidPath(s.Template) {
+			return nil, fmt.Errorf("%s: stack %s: template %q is not a path inside the directory", plan.File, s.ID, s.Template)
+		}
+		if s.Body, err = fs.ReadFile(fsys, s.Template); err != nil {
+			return nil, fmt.Errorf("stack %s: template %s: %w", s.ID, s.Template, unwrap(err))
+		}
+	}
+	return f.Plan, nil
 }
 
 // Decode parses plan.json and checks the plan is well formed. It does not

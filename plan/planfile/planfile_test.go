@@ -19,7 +19,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(data), "{\n  \"version\": 2,\n  \"app\": \"a\",") {
+	if !strings.HasPrefix(string(data), "{\n  \"version\": 3,\n  \"app\": \"a\",") {
 		t.Errorf("plan.json starts:\n%.80s", data)
 	}
 	tpl := `{"Resources": {"S": {"Type": "AWS::ECS::Service"}, "T": {"Type": "AWS::SNS::Topic"}}}`
@@ -40,10 +40,11 @@ func TestRoundTrip(t *testing.T) {
 func TestVersions(t *testing.T) {
 	for name, c := range map[string]struct{ data, want string }{
 		"older":   {`{"version": 1, "app": "a", "stacks": []}`, "plan.json: format 1 was written by an older bgc; rebuild the directory with this one (bgc build FILE -o DIR) and deploy that"},
-		"newer":   {`{"version": 3, "app": "a", "stacks": []}`, "plan.json: format 3 was written by a newer bgc; this one reads format 2"},
+		"older2":  {`{"version": 2, "app": "a", "stacks": []}`, "plan.json: format 2 was written by an older bgc; rebuild the directory with this one (bgc build FILE -o DIR) and deploy that"},
+		"newer":   {`{"version": 4, "app": "a", "stacks": []}`, "plan.json: format 4 was written by a newer bgc; this one reads format 3"},
 		"none":    {`{"app": "a"}`, "plan.json: no format version; this is not a plan written by bgc build"},
-		"unknown": {`{"version": 2, "app": "a", "stacks": [], "extra": 1}`, `plan.json: json: unknown field "extra"`},
-		"cycle": {`{"version": 2, "app": "a", "stacks": [` + stack("a", `"dependsOn": ["b"]`) + `, ` + stack("b", `"dependsOn": ["a"]`) + `]}`,
+		"unknown": {`{"version": 3, "app": "a", "stacks": [], "extra": 1}`, `plan.json: json: unknown field "extra"`},
+		"cycle": {`{"version": 3, "app": "a", "stacks": [` + stack("a", `"dependsOn": ["b"]`) + `, ` + stack("b", `"dependsOn": ["a"]`) + `]}`,
 			`plan.json: stack "a" depends on "b", which is not an earlier stack`},
 	} {
 		_, err := planfile.Decode([]byte(c.data))
@@ -63,7 +64,7 @@ func stack(id, extra string) string {
 }
 
 func TestLoadNamesMissingTemplates(t *testing.T) {
-	data := `{"version": 2, "app": "a", "stacks": [` + stack("one", "") + `]}`
+	data := `{"version": 3, "app": "a", "stacks": [` + stack("one", "") + `]}`
 	_, err := planfile.Load(fstest.MapFS{plan.File: {Data: []byte(data)}})
 	if err == nil || err.Error() != "plan.json: stack one: template one.json: file does not exist" {
 		t.Errorf("got %v", err)
@@ -100,7 +101,7 @@ func TestHandEditedPlans(t *testing.T) {
 		"cycle":          {c(good) + ", " + p, []string{`stack "c" depends on "p", which is not an earlier stack`, `stack "c" parameter "N" reads an output of "p", which is not an earlier stack`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fsys := fstest.MapFS{plan.File: {Data: []byte(`{"version": 2, "app": "a", "stacks": [` + tc.stacks + `], "files": []}`)}}
+			fsys := fstest.MapFS{plan.File: {Data: []byte(`{"version": 3, "app": "a", "stacks": [` + tc.stacks + `], "files": []}`)}}
 			for k, v := range base {
 				fsys[k] = &fstest.MapFile{Data: []byte(v)}
 			}
@@ -131,7 +132,7 @@ func TestRecord(t *testing.T) {
 		t.Errorf("record %v, %v", got, err)
 	}
 	for _, bad := range []string{"../x/y/z.template.yaml", "/etc/passwd", "a/../../b.template.yaml", "a/r/../x.template.yaml", "notes.txt"} {
-		data := `{"version": 2, "app": "a", "stacks": [], "files": ["` + bad + `"]}`
+		data := `{"version": 3, "app": "a", "stacks": [], "files": ["` + bad + `"]}`
 		if _, err := planfile.Record([]byte(data)); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}

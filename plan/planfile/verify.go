@@ -85,6 +85,11 @@ func verify(p *plan.Plan) []error {
 				errs = append(errs, fmt.Errorf("stack %s: frozen resource %s (%s) is not in template %s", s.ID, fr.LogicalID, fr.Type, s.Template))
 			}
 		}
+		for _, n := range s.Named {
+			if typ, ok := f.types[n.LogicalID]; !ok || typ != n.Type {
+				errs = append(errs, fmt.Errorf("stack %s: named resource %s (%s) is not in template %s", s.ID, n.LogicalID, n.Type, s.Template))
+			}
+		}
 		for _, k := range s.Retained {
 			if typ, ok := f.types[k.LogicalID]; !ok || typ != k.Type {
 				errs = append(errs, fmt.Errorf("stack %s: retained resource %s (%s) is not in template %s", s.ID, k.LogicalID, k.Type, s.Template))
@@ -100,6 +105,9 @@ func verify(p *plan.Plan) []error {
 				strings.Join(bound, " "), s.Template, strings.Join(f.parameters, " ")))
 		}
 		for _, k := range bound {
+			if l := s.Parameters[k].Live; l != nil && !slices.Contains(f.outputs, l.Listener) {
+				errs = append(errs, fmt.Errorf("stack %s: parameter %s reads the listener in output %s, which template %s does not declare", s.ID, k, l.Listener, s.Template))
+			}
 			from := s.Parameters[k].From
 			if from == nil {
 				continue
