@@ -315,3 +315,35 @@ func (p *Plan) Stack(id string) (*Stack, bool) {
 	}
 	return nil, false
 }
+
+// Only returns a copy of the plan with the stacks keep accepts, in order,
+// and no dependency on (or parameter bound to) the stacks it leaves out:
+// what deleting only some stacks needs (bgc destroy --target).
+func (p *Plan) Only(keep func(Stack) bool) *Plan {
+	out := &Plan{App: p.App}
+	kept := map[string]bool{}
+	for _, s := range p.Stacks {
+		if !keep(s) {
+			continue
+		}
+		kept[s.ID] = true
+		s.DependsOn = slices.DeleteFunc(slices.Clone(s.DependsOn), func(d string) bool { return !kept[d] })
+		params := map[string]ParamValue{}
+		for k, v := range s.Parameters {
+			if v.From == nil || kept[v.From.Stack] {
+				params[k] = v
+			}
+		}
+		s.Parameters = params
+		out.Stacks = append(out.Stacks, s)
+	}
+	for _, a := range p.Accounts {
+		for _, s := range out.Stacks {
+			if s.Account == a.ID {
+				out.Accounts = append(out.Accounts, a)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/compiler/stacks"
+	"github.com/bgc-dev/bgc/compiler/update"
 	"github.com/bgc-dev/bgc/plan"
 	"github.com/bgc-dev/bgc/plan/planfile"
 	"github.com/google/go-cmp/cmp"
@@ -227,7 +228,8 @@ func TestStageLimit(t *testing.T) {
 }
 
 // TestDerivedNames: every named resource type the builders emit has its
-// AWS name limit checked (or is known to take no name), and a name over
+// AWS name limit checked (or is known to take no name) and its create-only
+// properties known to bgc diff, and a name over
 // its limit is reported once per kind, longest first, at name.
 func TestDerivedNames(t *testing.T) {
 	for name, app := range variants() {
@@ -245,6 +247,9 @@ func TestDerivedNames(t *testing.T) {
 			for id, r := range tpl.Resources {
 				if !stacks.KnownNameType(r.Type) {
 					t.Errorf("%s %s: %s %s is neither in physicalNames nor in unnamedTypes", name, s.ID, id, r.Type)
+				}
+				if !update.KnownType(r.Type) {
+					t.Errorf("%s %s: %s %s is not in compiler/update/types.txt (add it and run go generate ./compiler/update)", name, s.ID, id, r.Type)
 				}
 			}
 		}

@@ -7,11 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bgc-dev/bgc/compiler"
+	"github.com/bgc-dev/bgc/compiler/update"
 )
 
 func newBuildCmd(e *env) *cobra.Command {
 	var outDir, format string
 	var check bool
+	var recreate []string
 	cmd := &cobra.Command{
 		Use:   "build FILE -o DIR",
 		Short: "Generate every template, taskdef, appspec, buildspec and the plan",
@@ -25,6 +27,16 @@ its plan.json in DIR records as written by an earlier build: it replaces and
 removes those (naming each file it removes), refuses to overwrite any other
 file, never writes through a symbolic link, and leaves everything else in
 DIR alone. Files are staged before they replace the old ones.
+
+When DIR holds an earlier build, it is the record of what is deployed, and
+build refuses (exit 2, nothing written) a change that cannot be deployed
+over it: one that would make CloudFormation replace a resource with a fixed
+name, modify the ECS service CodeDeploy owns (its stack tags included),
+replace or delete a resource that holds data, or point a listener at
+another target group. Each refusal names the template, the resource, the
+reason and the way forward; --recreate ACCOUNT/REGION accepts them for a
+target that is not deployed (or will be destroyed first). bgc diff shows
+every change of a build.
 
 With --check nothing is written: build exits 1 and lists missing, stale and
 extra files (recorded by the earlier build, no longer generated) when DIR
@@ -68,6 +80,22 @@ differs from what would be generated, 0 when it matches.`,
 				fmt.Fprintf(e.stderr, "bgc: %s is out of date; run: bgc build %s -o %s\n", outDir, args[0], outDir)
 				return silent(ExitInternal)
 			}
+			prev, err := previousBuild(outDir)
+			if err != nil {
+				return err
+			}
+			if err := checkRecreate(recreate, prev, out.Plan); err != nil {
+				return err
+			}
+			if prev != nil {
+				rep, err := update.Compare(update.Side{Plan: prev}, update.Side{Plan: out.Plan}, update.Options{Recreate: recreate})
+				if err != nil {
+					return fail(ExitInternal, "compare with the earlier build in %s: %v", outDir, err)
+				}
+				if err := e.refuseUnsafe(rep, templatePaths(outDir, out.Plan, prev), "nothing was written"); err != nil {
+					return err
+				}
+			}
 			d, err := writeTree(outDir, out.Files)
 			if err != nil {
 				return outDirFailure(err)
@@ -83,6 +111,7 @@ differs from what would be generated, 0 when it matches.`,
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "output directory (required)")
 	cmd.Flags().StringVar(&format, "format", "yaml", "template format: yaml or json")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if DIR differs from what would be generated")
+	cmd.Flags().StringSliceVar(&recreate, "recreate", nil, "accept changes that need target ACCOUNT/REGION recreated (repeatable)")
 	return cmd
 }
 

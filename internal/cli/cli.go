@@ -85,6 +85,7 @@ deployment plan, and deploys that plan.`,
 	root.AddCommand(
 		newValidateCmd(e),
 		newBuildCmd(e),
+		newDiffCmd(e),
 		newPlanCmd(e),
 		newSchemaCmd(e),
 		newInitCmd(e),

@@ -339,3 +339,113 @@ func TestBuildJSONFormat(t *testing.T) {
 		t.Errorf("--format xml: exit %d, %q", code, stderr)
 	}
 }
+
+// variant writes the example app.yaml with old replaced by new.
+func variant(t *testing.T, old, new string) string {
+	t.Helper()
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("the example has no %q", old)
+	}
+	p := filepath.Join(t.TempDir(), "app.yaml")
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// snapshotDir reads every file below dir.
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			out[p] = string(data)
+		}
+		return nil
+	})
+	return out
+}
+
+// TestBuildRefusesUnsafeChanges: over an earlier build, a change the
+// deployed stacks cannot take (a new port replaces the fixed-name target
+// groups and changes the CODE_DEPLOY service) is refused with exit 2,
+// every problem named by its template, the way forward, and nothing
+// written; --recreate of every target accepts it; a routine change builds.
+func TestBuildRefusesUnsafeChanges(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run("build", example, "-o", out); code != 0 {
+		t.Fatalf("build: exit %d: %s", code, stderr)
+	}
+	before := snapshotDir(t, out)
+	port := variant(t, "port: 80\n", "port: 8080\n")
+	code, _, stderr := run("build", port, "-o", out)
+	for _, want := range []string{
+		"bgc: refused: these changes cannot be deployed over what is deployed:\n",
+		filepath.Join(out, "test1", "ap-south-1", "poc-web-service.template.yaml") + ": BlueTargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): it would be replaced (Port is create-only), and CloudFormation cannot replace a resource with a custom name (poc-web-blue)\n",
+		": Service (AWS::ECS::Service): LoadBalancers would change, and ECS refuses CloudFormation updates of a service under the CODE_DEPLOY controller\n",
+		"bgc: way forward: revert the change in app.yaml, or recreate target test3/us-east-1: bgc destroy --target test3/us-east-1",
+		"bgc: nothing was written\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if code != cli.ExitInvalid {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if diff := cmp.Diff(before, snapshotDir(t, out)); diff != "" {
+		t.Errorf("a refused build wrote (-before +after):\n%s", diff)
+	}
+	if code, _, stderr := run("build", port, "-o", out, "--recreate", "nobody/us-east-1"); code != cli.ExitInvalid || !strings.Contains(stderr, "no such target (targets: test1/ap-south-1, test2/eu-central-1, test3/us-east-1)") {
+		t.Errorf("--recreate of an unknown target: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = run("build", port, "-o", out, "--recreate", "test1/ap-south-1,test2/eu-central-1", "--recreate", "test3/us-east-1")
+	if code != 0 || !strings.Contains(stderr, "(accepted with --recreate)") {
+		t.Errorf("--recreate of every target: exit %d: %s", code, stderr)
+	}
+	all := []string{"--recreate", "test1/ap-south-1", "--recreate", "test2/eu-central-1", "--recreate", "test3/us-east-1"}
+	if code, _, stderr := run(append([]string{"build", example, "-o", out}, all...)...); code != 0 {
+		t.Fatalf("back to port 80: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run("build", variant(t, "desiredCount: 2", "desiredCount: 4"), "-o", out); code != 0 || stderr != "" {
+		t.Errorf("a routine change: exit %d: %s", code, stderr)
+	}
+}
+
+// TestDiffAgainstBuild: bgc diff --against DIR exits 0 without
+// differences and 1 with, naming each changed stack and resource, in text
+// and JSON; refused changes are marked.
+func TestDiffAgainstBuild(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run("build", example, "-o", out); code != 0 {
+		t.Fatalf("build: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := run("diff", example, "--against", out)
+	if code != 0 || stdout != "0 changed, 0 new, 0 removed, 21 unchanged stacks\n" {
+		t.Errorf("no change: exit %d\n%s%s", code, stdout, stderr)
+	}
+	count := variant(t, "desiredCount: 2", "desiredCount: 4")
+	code, stdout, _ = run("diff", count, "--against", out)
+	want := "test1/ap-south-1/service (stack poc-web-service in 222222222222 ap-south-1): changed\n" +
+		"  ~ ScalableTarget (AWS::ApplicationAutoScaling::ScalableTarget): MaxCapacity, MinCapacity\n"
+	if code != cli.ExitInternal || !strings.Contains(stdout, want) || !strings.HasSuffix(stdout, "4 changed, 0 new, 0 removed, 17 unchanged stacks\n") {
+		t.Errorf("desiredCount: exit %d, want 1 and %q:\n%s", code, want, stdout)
+	}
+	code, stdout, _ = run("diff", variant(t, "port: 80\n", "port: 8080\n"), "--against", out, "--output", "json")
+	var rep struct {
+		Changed  bool
+		Refusals []string
+		Stacks   []struct{ ID, Status string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != cli.ExitInternal || !rep.Changed || len(rep.Refusals) != 9 {
+		t.Errorf("json: exit %d, %v, %+v\n%s", code, err, rep, stdout)
+	}
+	if code, _, stderr := run("diff", example, "--against", t.TempDir()); code != cli.ExitInvalid || !strings.Contains(stderr, "holds no build of bgc's") {
+		t.Errorf("--against an empty directory: exit %d: %s", code, stderr)
+	}
+}

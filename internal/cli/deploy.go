@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -183,6 +184,14 @@ stack and asks before replacing or removing resources unless --yes;
 --method direct calls CreateStack/UpdateStack. --dry-run creates the change
 sets it can, prints them and executes nothing.
 
+Before anything changes, deploy compares the plan with what is deployed (as
+bgc diff does) and refuses, exit 2, a change the live stacks cannot take:
+replacing a resource with a fixed name, modifying the ECS service CodeDeploy
+owns, replacing or deleting a resource that holds data, pointing a listener
+at another target group. Listeners keep the target group CodeDeploy made
+live, and a service or delivery stack waits while a CodeDeploy deployment
+of its target runs.
+
 Credentials come from the standard AWS chain; AWS_ENDPOINT_URL and
 AWS_ENDPOINT_URL_<SERVICE> point it at another endpoint (e.g. moto_server).
 Ctrl-C stops bgc watching: CloudFormation finishes what it started, nothing
@@ -208,6 +217,9 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 			}
 			ctx, cancel := signalContext()
 			defer cancel()
+			if err := e.refuseLive(ctx, p, f.from, e.common(&f, output)); err != nil {
+				return err
+			}
 			sum, err := deploy.Deploy(ctx, p, deploy.Options{
 				Common:        e.common(&f, output),
 				Method:        m,
@@ -226,6 +238,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 
 	var df commonFlags
 	var includeRetained, destroyDryRun bool
+	var targets []string
 	destroyCmd := &cobra.Command{
 		Use:   "destroy [FILE | --from DIR]",
 		Short: "Delete the plan's stacks in reverse order",
@@ -235,9 +248,14 @@ buckets, the ECR and CodeCommit repositories), and the stacks they need, are
 kept unless --include-retained. Those resources carry DeletionPolicy Retain
 and outlive even their stacks: destroy lists each one it leaves behind with
 the command that removes it. --dry-run shows all of that and deletes
-nothing.`,
+nothing.
+
+--target ACCOUNT/REGION (repeatable) deletes only that target's stacks:
+the way to remove a target taken out of app.yaml (run it with a build that
+still has it, after deploying the rest) or to recreate one.`,
 		Example: `  bgc destroy examples/global-bluegreen/app.yaml --dry-run
-  bgc destroy --from deploy --yes --include-retained`,
+  bgc destroy --from deploy --yes --include-retained
+  bgc destroy --from old-build --target test3/us-east-1`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			output, err := df.parse()
@@ -248,6 +266,12 @@ nothing.`,
 			if err != nil {
 				return err
 			}
+			if len(targets) > 0 {
+				if err := checkRecreate(targets, p); err != nil {
+					return fail(ExitInvalid, "%s", strings.ReplaceAll(err.Error(), "--recreate", "--target"))
+				}
+				p = p.Only(func(s plan.Stack) bool { return slices.Contains(targets, targetOf(s.ID)) })
+			}
 			ctx, cancel := signalContext()
 			defer cancel()
 			sum, err := deploy.Destroy(ctx, p, deploy.DestroyOptions{Common: e.common(&df, output), IncludeRetained: includeRetained, DryRun: destroyDryRun})
@@ -257,5 +281,6 @@ nothing.`,
 	df.register(destroyCmd)
 	destroyCmd.Flags().BoolVar(&includeRetained, "include-retained", false, "also delete the key, artifact-bucket and repository stacks")
 	destroyCmd.Flags().BoolVar(&destroyDryRun, "dry-run", false, "show what would be deleted, kept and left behind; delete nothing")
+	destroyCmd.Flags().StringSliceVar(&targets, "target", nil, "delete only the stacks of target ACCOUNT/REGION (repeatable)")
 	return []*cobra.Command{deployCmd, destroyCmd}
 }

@@ -192,3 +192,58 @@ func TestDeployUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffAndRefusalsAgainstDeployed is day 2 as a user sees it, against
+// moto: after a deploy, bgc diff finds nothing (exit 0); after a
+// desiredCount change it names the three service stacks and their
+// scalable targets (exit 1); a port change is refused by bgc deploy before
+// anything changes (exit 2, the refusal named by template), and bgc diff
+// shows it; bgc destroy --target of one target touches only its stacks.
+func TestDiffAndRefusalsAgainstDeployed(t *testing.T) {
+	startMoto(t)
+	if code, _, stderr := run("deploy", example, "--method", "direct", "--yes", "--output", "json"); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := run("diff", example)
+	if code != 0 || stdout != "0 changed, 0 new, 0 removed, 21 unchanged stacks\n" {
+		t.Fatalf("diff right after the deploy: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	count := variant(t, "desiredCount: 2", "desiredCount: 4")
+	code, stdout, stderr = run("diff", count)
+	for _, id := range []string{"test1/ap-south-1/service", "test2/eu-central-1/service", "test3/us-east-1/service"} {
+		if !strings.Contains(stdout, id+" (stack poc-web-service in ") {
+			t.Errorf("diff after a desiredCount change does not name %s:\n%s", id, stdout)
+		}
+	}
+	if code != 1 || !strings.Contains(stdout, "  ~ ScalableTarget (AWS::ApplicationAutoScaling::ScalableTarget): MaxCapacity, MinCapacity\n") {
+		t.Errorf("diff after a desiredCount change: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+
+	port := variant(t, "port: 80\n", "port: 8080\n")
+	code, stdout, stderr = run("deploy", port, "--yes", "--output", "json")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "test1/ap-south-1/poc-web-service.template.yaml: BlueTargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): it would be replaced (Port is create-only)") ||
+		!strings.HasSuffix(stderr, "bgc: nothing was changed\n") {
+		t.Errorf("deploy of a port change: exit %d, want 2 and the refusals\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if code, stdout, _ := run("diff", port); code != 1 || !strings.Contains(stdout, "9 refused change(s)") {
+		t.Errorf("diff of a port change: exit %d\n%s", code, stdout)
+	}
+	// The port change was refused before any change: the desiredCount
+	// change still deploys, and afterwards diff is clean again.
+	if code, _, stderr := run("deploy", count, "--yes", "--output", "json"); code != 0 {
+		t.Fatalf("deploy of the desiredCount change: exit %d\n%s", code, stderr)
+	}
+	if code, stdout, _ := run("diff", count); code != 0 {
+		t.Errorf("diff after deploying it: exit %d\n%s", code, stdout)
+	}
+
+	code, stdout, stderr = run("destroy", count, "--target", "test3/us-east-1", "--dry-run", "--output", "json")
+	got := summaryStatuses(t, stdout)
+	if code != 0 || len(got) != 4 || got["test3/us-east-1/service"] != "planned" || got["test3/us-east-1/registry"] != "retained" {
+		t.Errorf("destroy --target --dry-run: exit %d %v\n%s", code, got, stderr)
+	}
+	if code, _, stderr := run("destroy", count, "--target", "test9/us-east-1"); code != 2 || !strings.Contains(stderr, "--target \"test9/us-east-1\": no such target") {
+		t.Errorf("destroy --target of an unknown target: exit %d: %s", code, stderr)
+	}
+}

@@ -1,0 +1,9 @@
+package update
+
+import (
+	"testing"
+
+	"github.com/bgc-dev/bgc/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }

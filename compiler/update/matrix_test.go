@@ -1,0 +1,264 @@
+package update_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/bgc-dev/bgc/compiler"
+	"github.com/bgc-dev/bgc/compiler/update"
+	"github.com/bgc-dev/bgc/plan"
+)
+
+// base is the app every row of the matrix changes: two targets in two
+// accounts of one wave, one of them in two regions, a port and health path
+// of its own, environment and secrets, tags.
+const base = `version: 1
+name: shop
+tools: {account: "111111111111", region: eu-west-1}
+key: {alias: shop}
+source: {repository: shop}
+accounts:
+  - name: prod
+    id: "222222222222"
+    regions: [eu-west-1]
+    wave: 1
+    certificates:
+      eu-west-1: arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555
+  - name: stage
+    id: "333333333333"
+    regions: [eu-west-1, us-east-1]
+    wave: 1
+service:
+  name: web
+  port: 8080
+  cpu: 512
+  memory: 1024
+  desiredCount: 2
+  healthCheck: {path: /healthz, matcher: "200", gracePeriodSeconds: 60}
+  environment: {LOG_LEVEL: info}
+  secrets: {DB_PASSWORD: "arn:aws:ssm:{region}:{account}:parameter/shop/db"}
+  logRetentionDays: 30
+deployment:
+  strategy: CodeDeployDefault.ECSAllAtOnce
+  terminationWaitMinutes: 10
+tags: {team: shop}
+`
+
+// edit is one change of app.yaml: every old string must occur.
+type edit struct{ old, new string }
+
+// row is one change a team makes, as a deployment would see it.
+type row struct {
+	name  string
+	edits []edit
+	// refused, when set, is what the refusal must say; the change must
+	// not deploy.
+	refused []string
+	// listeners may change their default action (adding or removing a
+	// certificate turns port 80 into a redirect and back).
+	listeners bool
+	// release says the change reaches no stack, only taskdef.json: the
+	// pipeline releases it, no deploy needed.
+	release bool
+}
+
+var matrix = []row{
+	{name: "tags", edits: []edit{{"tags: {team: shop}", "tags: {team: shop, cost-center: \"4711\"}"}}},
+	{name: "desiredCount", edits: []edit{{"desiredCount: 2", "desiredCount: 5"}}},
+	{name: "cpu and memory", release: true, edits: []edit{{"cpu: 512\n  memory: 1024", "cpu: 1024\n  memory: 2048"}}},
+	{name: "environment", release: true, edits: []edit{{"environment: {LOG_LEVEL: info}", "environment: {LOG_LEVEL: debug, FEATURE_X: \"on\"}"}}},
+	{name: "secrets", edits: []edit{{`secrets: {DB_PASSWORD: "arn:aws:ssm:{region}:{account}:parameter/shop/db"}`,
+		`secrets: {DB_PASSWORD: "arn:aws:ssm:{region}:{account}:parameter/shop/db", API_KEY: "arn:aws:ssm:{region}:{account}:parameter/shop/api"}`}}},
+	{name: "health-check path", edits: []edit{{"path: /healthz", "path: /ready"}}},
+	{name: "health-check thresholds and matcher", edits: []edit{{`matcher: "200"`, `matcher: "200-299", intervalSeconds: 10, timeoutSeconds: 4, healthyThreshold: 3, unhealthyThreshold: 4`}}},
+	{name: "grace period", edits: []edit{{"gracePeriodSeconds: 60", "gracePeriodSeconds: 180"}}},
+	{name: "log retention", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 90"}}},
+	{name: "add a certificate", listeners: true, edits: []edit{{"    regions: [eu-west-1, us-east-1]\n",
+		"    regions: [eu-west-1, us-east-1]\n    certificates:\n      us-east-1: arn:aws:acm:us-east-1:333333333333:certificate/aaaaaaaa-2222-3333-4444-555555555555\n"}}},
+	{name: "rotate a certificate", edits: []edit{{"certificate/11111111-2222-3333-4444-555555555555", "certificate/99999999-2222-3333-4444-555555555555"}}},
+	{name: "remove a certificate", listeners: true, edits: []edit{{"    certificates:\n      eu-west-1: arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555\n", ""}}},
+	{name: "add a region", edits: []edit{{"regions: [eu-west-1]\n", "regions: [eu-west-1, ap-south-1]\n"}}},
+	{name: "add an account", edits: []edit{{"service:\n", "  - name: qa\n    id: \"444444444444\"\n    regions: [eu-central-1]\n    wave: 1\nservice:\n"}}},
+	{name: "remove a target", edits: []edit{{"regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]"}}},
+	{name: "remove an account", edits: []edit{{"  - name: stage\n    id: \"333333333333\"\n    regions: [eu-west-1, us-east-1]\n    wave: 1\n", ""}}},
+	{name: "strategy", edits: []edit{{"CodeDeployDefault.ECSAllAtOnce", "CodeDeployDefault.ECSCanary10Percent5Minutes"}}},
+	{name: "termination wait", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 30"}}},
+	{name: "waves", edits: []edit{{"    regions: [eu-west-1, us-east-1]\n    wave: 1", "    regions: [eu-west-1, us-east-1]\n    wave: 2"}}},
+	{name: "approvals", edits: []edit{
+		{"    regions: [eu-west-1, us-east-1]\n    wave: 1", "    regions: [eu-west-1, us-east-1]\n    wave: 2"},
+		{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  approvalBetweenWaves: true"}}},
+	{name: "autoscaling", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  autoscaling: {min: 2, max: 8, targetCpu: 60}"}}},
+	{name: "smoke test", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  smokeTest: {paths: [{path: /healthz}]}"}}},
+	{name: "bootstrap image", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  bootstrapImage: public.ecr.aws/docker/library/httpd:2.4"}}},
+
+	{name: "port", edits: []edit{{"port: 8080", "port: 9090"}},
+		refused: []string{"BlueTargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): it would be replaced (Port is create-only), and CloudFormation cannot replace a resource with a custom name",
+			"Service (AWS::ECS::Service): LoadBalancers would change"}},
+	{name: "network CIDR", edits: []edit{{"service:\n", "network: {cidr: 10.50.0.0/16}\nservice:\n"}},
+		refused: []string{"BlueTargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): it would be replaced (VpcId is create-only and follows output VpcId of prod/eu-west-1/network, which changes)",
+			"Service (AWS::ECS::Service): LoadBalancers, NetworkConfiguration would change"}},
+	{name: "service name", edits: []edit{{"name: web", "name: shop-web"}},
+		refused: []string{"Service (AWS::ECS::Service):", "Repository (AWS::ECR::Repository): it would be replaced (RepositoryName is create-only), leaving the old one and what it holds behind"}},
+}
+
+// TestUpdateMatrix compiles the base app and each routine change and
+// checks the pair as a deployment would see it, following values across
+// stacks (a replaced VPC changes every VpcId consumer): no modification
+// of a CODE_DEPLOY service (its stack tags included), no listener action
+// change (but where a certificate comes or goes), no replacement of a
+// named resource, no resource holding data lost. Rows for the refused
+// cases check the refusal. README "What you can change, and how" is this
+// table.
+func TestUpdateMatrix(t *testing.T) {
+	old, oldFiles := compile(t, base)
+	for _, r := range matrix {
+		t.Run(r.name, func(t *testing.T) {
+			src := base
+			for _, e := range r.edits {
+				if !strings.Contains(src, e.old) {
+					t.Fatalf("the base has no %q", e.old)
+				}
+				src = strings.Replace(src, e.old, e.new, 1)
+			}
+			next, files := compile(t, src)
+			rep, err := update.Compare(update.Side{Plan: old}, update.Side{Plan: next}, update.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.release {
+				if rep.Changed() {
+					t.Errorf("a change for the pipeline to release changes stacks: %v", changedStacks(rep))
+				}
+				if string(files["prod/eu-west-1/taskdef.json"]) == string(oldFiles["prod/eu-west-1/taskdef.json"]) {
+					t.Error("taskdef.json does not change")
+				}
+				return
+			}
+			if !rep.Changed() {
+				t.Fatal("the change changes no stack")
+			}
+			refusals := strings.Join(lines(rep), "\n")
+			if r.refused != nil {
+				for _, want := range r.refused {
+					if !strings.Contains(refusals, want) {
+						t.Errorf("refusals lack %q:\n%s", want, refusals)
+					}
+				}
+				accepted := acceptAll(t, old, next)
+				if got := accepted.Refusals(); len(got) != 0 {
+					t.Errorf("--recreate of every target still refuses:\n%s", strings.Join(got, "\n"))
+				}
+				return
+			}
+			if refusals != "" {
+				t.Errorf("refused:\n%s", refusals)
+			}
+			checkSafe(t, old, next, rep, r.listeners)
+		})
+	}
+}
+
+// checkSafe checks a routine change's report against the rules
+// themselves, not only against the refusals.
+func checkSafe(t *testing.T, old, next *plan.Plan, rep *update.Report, listeners bool) {
+	t.Helper()
+	named := map[string]bool{}
+	for _, s := range next.Stacks {
+		for _, n := range s.Named {
+			named[s.ID+"/"+n.LogicalID] = true
+		}
+	}
+	for _, s := range rep.Stacks {
+		if s.Status == update.StackRemoved {
+			continue
+		}
+		ns, _ := next.Stack(s.ID)
+		if os, ok := old.Stack(s.ID); ok && len(ns.Frozen) > 0 && !sameTags(os.Tags, ns.Tags) {
+			t.Errorf("%s: the tags of a stack with a CODE_DEPLOY service change: %v -> %v", s.ID, os.Tags, ns.Tags)
+		}
+		for _, c := range s.Resources {
+			switch {
+			case c.Type == "AWS::ECS::Service" && c.Action != update.Add && !slices.Equal(c.Properties, []string{"(attributes)"}):
+				t.Errorf("%s: the ECS service changes: %s %v", s.ID, c.Action, c.Properties)
+			case c.Replace && named[s.ID+"/"+c.LogicalID]:
+				t.Errorf("%s: named %s %s is replaced: %s", s.ID, c.Type, c.LogicalID, c.Because)
+			case c.Type == "AWS::ElasticLoadBalancingV2::Listener" && slices.Contains(c.Properties, "DefaultActions") && !listeners:
+				t.Errorf("%s: listener %s changes its default action", s.ID, c.LogicalID)
+			case holdsData(c.Type) && (c.Replace || c.Action == update.Remove):
+				t.Errorf("%s: %s %s holding data is %s (replace %v)", s.ID, c.Type, c.LogicalID, c.Action, c.Replace)
+			}
+		}
+	}
+}
+
+func holdsData(typ string) bool {
+	switch typ {
+	case "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::KMS::ReplicaKey", "AWS::CodeCommit::Repository":
+		return true
+	}
+	return false
+}
+
+func sameTags(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// acceptAll compares with --recreate of every workload target.
+func acceptAll(t *testing.T, old, next *plan.Plan) *update.Report {
+	var targets []string
+	for _, s := range append(slices.Clone(old.Stacks), next.Stacks...) {
+		parts := strings.SplitN(s.ID, "/", 3)
+		if tg := parts[0] + "/" + parts[1]; parts[0] != "tools" && !slices.Contains(targets, tg) {
+			targets = append(targets, tg)
+		}
+	}
+	rep, err := update.Compare(update.Side{Plan: old}, update.Side{Plan: next}, update.Options{Recreate: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func lines(rep *update.Report) []string {
+	var out []string
+	for _, s := range rep.Stacks {
+		for _, f := range s.Refused {
+			out = append(out, s.ID+": "+f.Reason)
+		}
+		for _, c := range s.Resources {
+			if c.Refused != nil {
+				out = append(out, s.ID+": "+c.LogicalID+" ("+c.Type+"): "+c.Refused.Reason)
+			}
+		}
+	}
+	return out
+}
+
+func compile(t *testing.T, src string) (*plan.Plan, map[string][]byte) {
+	t.Helper()
+	out, ds, err := compiler.Compile(fstest.MapFS{"app.yaml": {Data: []byte(src)}}, "app.yaml", "app.yaml", compiler.Options{})
+	if err != nil || len(ds) > 0 {
+		t.Fatalf("compile: %v %v\n%s", err, ds, src)
+	}
+	return out.Plan, out.Files
+}
+
+func changedStacks(rep *update.Report) []string {
+	var out []string
+	for _, s := range rep.Stacks {
+		if s.Status != update.StackUnchanged {
+			out = append(out, s.ID+" "+s.Status)
+		}
+	}
+	return out
+}
