@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -107,11 +108,15 @@ func (c *awsClients) check(ctx context.Context, stacks []plan.Stack) error {
 		stsCfg.Region = stacks[0].Region
 	}
 	stsClient := sts.NewFromConfig(stsCfg)
-	// Pre-flight: one attempt, bounded, so an endpoint that refuses
+	// Pre-flight: two attempts, bounded, so an endpoint that refuses
 	// connections or never answers is named within seconds instead of
-	// after minutes of retries.
+	// after minutes of retries, while one connection closed under the
+	// first attempt (a keep-alive connection the endpoint dropped) is not
+	// taken for an unreachable endpoint.
 	pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-	me, err := stsClient.GetCallerIdentity(pctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.Retryer = aws.NopRetryer{} })
+	me, err := stsClient.GetCallerIdentity(pctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 2; so.MaxBackoff = time.Second })
+	})
 	cancel()
 	var ae smithy.APIError
 	switch {

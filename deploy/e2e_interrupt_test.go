@@ -215,7 +215,7 @@ func TestRunTimeout(t *testing.T) {
 }
 
 // TestUnreachableEndpoint: an endpoint that refuses connections, or drops
-// them, is named after one attempt instead of minutes of retries.
+// them, is named after two attempts instead of minutes of retries.
 func TestUnreachableEndpoint(t *testing.T) {
 	srv := startMoto(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -236,8 +236,8 @@ func TestUnreachableEndpoint(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "cannot reach AWS STS at "+proxy.URL) {
 		t.Errorf("dropped: %v", err)
 	}
-	if n := proxy.Seen("GetCallerIdentity"); n != 1 {
-		t.Errorf("GetCallerIdentity tried %d times, want 1", n)
+	if n := proxy.Seen("GetCallerIdentity"); n != 2 {
+		t.Errorf("GetCallerIdentity tried %d times, want 2", n)
 	}
 }
 

@@ -91,6 +91,7 @@ var matrix = []row{
 		{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  approvalBetweenWaves: true"}}},
 	{name: "autoscaling", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  autoscaling: {min: 2, max: 8, targetCpu: 60}"}}},
 	{name: "smoke test", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  smokeTest: {paths: [{path: /healthz}]}"}}},
+	{name: "alarms", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  max5xxPerMinute: 50\n  maxUnhealthyPercent: 50"}}},
 	{name: "bootstrap image", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  bootstrapImage: public.ecr.aws/docker/library/httpd:2.4"}}},
 
 	{name: "port", edits: []edit{{"port: 8080", "port: 9090"}},
@@ -99,6 +100,8 @@ var matrix = []row{
 	{name: "network CIDR", edits: []edit{{"service:\n", "network: {cidr: 10.50.0.0/16}\nservice:\n"}},
 		refused: []string{"BlueTargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): it would be replaced (VpcId is create-only and follows output VpcId of prod/eu-west-1/network, which changes)",
 			"Service (AWS::ECS::Service): LoadBalancers, NetworkConfiguration would change"}},
+	{name: "availability zones", edits: []edit{{"service:\n", "network: {azs: 3}\nservice:\n"}},
+		refused: []string{"Service (AWS::ECS::Service): NetworkConfiguration would change"}},
 	{name: "service name", edits: []edit{{"name: web", "name: shop-web"}},
 		refused: []string{"Service (AWS::ECS::Service):", "Repository (AWS::ECR::Repository): it would be replaced (RepositoryName is create-only), leaving the old one and what it holds behind"}},
 }
