@@ -231,3 +231,27 @@ func TestStacksAddedAndRemoved(t *testing.T) {
 		t.Errorf("removed: %+v", rep.Stacks)
 	}
 }
+
+// TestListenerPortTaken: the listener layout of bgc before day 2 (HTTPS on
+// ProductionListener, a separate redirect on 80) cannot become today's
+// (port 80 on ProductionListener, HttpsListener on 443) in one update: each
+// listener would take a port the other holds.
+func TestListenerPortTaken(t *testing.T) {
+	tpl := func(listeners string) *plan.Plan {
+		return &plan.Plan{App: "a", Stacks: []plan.Stack{stackOf("t/us-east-1/service", "Resources:\n  Lb: {Type: AWS::ElasticLoadBalancingV2::LoadBalancer}\n"+listeners)}}
+	}
+	before := tpl("  ProductionListener: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {LoadBalancerArn: {Ref: Lb}, Port: 443}}\n" +
+		"  HttpRedirectListener: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {LoadBalancerArn: {Ref: Lb}, Port: 80}}\n")
+	after := tpl("  ProductionListener: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {LoadBalancerArn: {Ref: Lb}, Port: 80}}\n" +
+		"  HttpsListener: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {LoadBalancerArn: {Ref: Lb}, Port: 443}}\n")
+	got := compare(t, update.Side{Plan: before}, update.Side{Plan: after}).Refusals()
+	if len(got) != 2 || !strings.Contains(got[0], "HttpsListener: it would take port 443, which listener ProductionListener holds") ||
+		!strings.Contains(got[1], "ProductionListener: it would take port 80, which listener HttpRedirectListener holds") {
+		t.Errorf("refusals: %q", got)
+	}
+	// Adding HTTPS to today's layout takes a free port.
+	http := tpl("  ProductionListener: {Type: AWS::ElasticLoadBalancingV2::Listener, Properties: {LoadBalancerArn: {Ref: Lb}, Port: 80}}\n")
+	if got := compare(t, update.Side{Plan: http}, update.Side{Plan: after}).Refusals(); len(got) != 0 {
+		t.Errorf("adding HTTPS: %q", got)
+	}
+}

@@ -300,6 +300,7 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 		}
 	}
 	c.refusals(old, s, &sr)
+	c.listenerPorts(ot, nt, oldEnv, newEnv, s, &sr)
 	if len(sr.Resources) > 0 || len(sr.Parameters) > 0 || len(sr.Outputs) > 0 || sr.Tags || len(sr.Settings) > 0 {
 		sr.Status = StackChanged
 	}
@@ -395,6 +396,35 @@ func (c *comparison) refusals(old, s *plan.Stack, sr *StackReport) {
 		if r != nil {
 			r.Accepted = accepted
 			ch.Refused = r
+		}
+	}
+}
+
+// listenerPorts refuses a listener that would take a port another listener
+// of the same load balancer holds in the deployed template: CloudFormation
+// creates and modifies resources before it deletes the ones a template
+// dropped, so the update fails with DuplicateListener ("A listener with
+// the specified port already exists", CreateListener and ModifyListener).
+func (c *comparison) listenerPorts(ot, nt *template, oldEnv, newEnv *env, s *plan.Stack, sr *StackReport) {
+	type key struct{ lb, port string }
+	held := map[key]string{}
+	for _, id := range sortedKeys(ot.Resources) {
+		r := ot.Resources[id]
+		if r.Type == "AWS::ElasticLoadBalancingV2::Listener" {
+			held[key{fmt.Sprint(oldEnv.eval(r.Properties["LoadBalancerArn"])), fmt.Sprint(oldEnv.eval(r.Properties["Port"]))}] = id
+		}
+	}
+	accepted := slices.Contains(c.opts.Recreate, target(s.ID))
+	for i := range sr.Resources {
+		ch := &sr.Resources[i]
+		if ch.Type != "AWS::ElasticLoadBalancingV2::Listener" || ch.Action == Remove || ch.Refused != nil {
+			continue
+		}
+		r := nt.Resources[ch.LogicalID]
+		port := fmt.Sprint(newEnv.eval(r.Properties["Port"]))
+		if other, ok := held[key{fmt.Sprint(oldEnv.eval(r.Properties["LoadBalancerArn"])), port}]; ok && other != ch.LogicalID {
+			ch.Refused = &Refusal{Reason: fmt.Sprintf("it would take port %s, which listener %s holds until CloudFormation removes or moves it: the update fails with DuplicateListener", port, other),
+				Way: recreateWay(target(s.ID)), Accepted: accepted}
 		}
 	}
 }
