@@ -67,7 +67,7 @@ type Finding struct {
 	Template  string `json:"template"`
 	LogicalID string `json:"logicalId"` // "" when the rule names no resource
 	Type      string `json:"type,omitempty"`
-	Rule      string `json:"rule"`            // the rule's name
+	Rule      string `json:"rule"`              // the rule's name
 	Control   string `json:"control,omitempty"` // Control Tower id (CT.S3.PR.8), if any
 	Message   string `json:"message,omitempty"`
 }
