@@ -110,6 +110,12 @@ func (r *stackRun) viaChangeSet(ctx context.Context, typ types.ChangeSetType, ex
 		}
 	}
 
+	if typ == types.ChangeSetTypeUpdate {
+		if err := r.stillCurrent(ctx, existing); err != nil {
+			cs.discard(ctx)
+			return err
+		}
+	}
 	r.progress(phaseExecuting, fmt.Sprintf("executing %d change(s)", len(changes)))
 	r.prog.total(r.s.ID, len(changes))
 	marker := ""

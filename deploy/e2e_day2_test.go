@@ -18,6 +18,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/internal/mototest"
 	"github.com/bgc-dev/bgc/plan"
 	"github.com/bgc-dev/bgc/plan/planfile"
 )
@@ -116,6 +117,24 @@ func TestDay2ServiceStack(t *testing.T) {
 	if got := forwardsTo(t, lb, outputs["ProductionListenerArn"]); got != green {
 		t.Errorf("production forwards to %s, want green", got)
 	}
+
+	// CodeDeploy moves traffic while the change set waits (here, between
+	// its creation and its execution): the change set is not executed.
+	srv := motoSrv
+	proxy := proxyFor(t, srv)
+	proxy.Add(mototest.Rule{Action: "DescribeChangeSet", Times: 1, Delay: time.Second, OnMatch: func() {
+		modifyListener(t, lb, outputs["ProductionListenerArn"], elbtypes.Action{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(blue)})
+	}})
+	before = eventCount(t, *svc)
+	p5 := changedService(t, p3, svc.ID, "HealthCheckPath: /ready", "HealthCheckPath: /moved", 120)
+	sum, _ = runDeploy(t, p5, opts)
+	if r := result(t, sum, serviceID); r.Status != deploy.StatusFailed || !strings.Contains(r.Reason, "the listener behind ProductionTargetColor moved from green to blue while the change set waited") {
+		t.Errorf("traffic moved during the change set: %s %q", r.Status, r.Reason)
+	}
+	if eventCount(t, *svc) != before {
+		t.Error("the change set ran after traffic moved")
+	}
+	useEndpoint(t, srv.URL)
 
 	// Scaling left suspended with no deployment running (the end event of
 	// the last deployment never reached the scaling hook) is resumed.

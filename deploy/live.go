@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
@@ -31,6 +32,7 @@ import (
 // elbAPI is the part of the Elastic Load Balancing client the deployer uses.
 type elbAPI interface {
 	DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error)
+	ModifyLoadBalancerAttributes(context.Context, *elb.ModifyLoadBalancerAttributesInput, ...func(*elb.Options)) (*elb.ModifyLoadBalancerAttributesOutput, error)
 }
 
 // ecsAPI is the part of the ECS client the deployer uses.
@@ -302,6 +304,10 @@ func (r *stackRun) applyService(ctx context.Context) (string, error) {
 		out, err = api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(sv.Cluster), Services: []string{sv.Name}})
 		return err
 	})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ClusterNotFoundException" {
+		out, err = &ecs.DescribeServicesOutput{}, nil // not created yet (a dry run)
+	}
 	if err != nil {
 		return "", fmt.Errorf("describe ECS service %s/%s: %w", sv.Cluster, sv.Name, err)
 	}
@@ -341,4 +347,81 @@ func joinNonEmpty(parts ...string) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// unprotectLoadBalancers turns deletion protection off on the stack's load
+// balancers before the stack is deleted: bgc's templates turn it on, and
+// "If you enable deletion protection for your load balancer, you must
+// disable delete protection before you can delete the load balancer."
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#deletion-protection),
+// so CloudFormation's delete would fail. It returns the load balancers it
+// changed.
+func (r *stackRun) unprotectLoadBalancers(ctx context.Context, st *types.Stack) ([]string, error) {
+	var arns []string
+	p := cloudformation.NewListStackResourcesPaginator(r.api, &cloudformation.ListStackResourcesInput{StackName: st.StackId})
+	for p.HasMorePages() {
+		var page *cloudformation.ListStackResourcesOutput
+		err := r.poll.read(ctx, func() (err error) {
+			page, err = p.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list stack resources: %w", err)
+		}
+		for _, res := range page.StackResourceSummaries {
+			if aws.ToString(res.ResourceType) == "AWS::ElasticLoadBalancingV2::LoadBalancer" && aws.ToString(res.PhysicalResourceId) != "" &&
+				res.ResourceStatus != types.ResourceStatusDeleteComplete {
+				arns = append(arns, aws.ToString(res.PhysicalResourceId))
+			}
+		}
+	}
+	if len(arns) == 0 {
+		return nil, nil
+	}
+	api := r.src.elb(r.s.Account, r.s.Region)
+	for _, arn := range arns {
+		_, err := api.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{
+			LoadBalancerArn: aws.String(arn),
+			Attributes:      []elbtypes.LoadBalancerAttribute{{Key: aws.String("deletion_protection.enabled"), Value: aws.String("false")}},
+		})
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "LoadBalancerNotFound" {
+			continue
+		}
+		if err != nil {
+			return nil, failf("turn deletion protection off on load balancer %s: %s (the deploy role needs elasticloadbalancing:ModifyLoadBalancerAttributes)", arn, apiMessage(err))
+		}
+	}
+	return arns, nil
+}
+
+// stillCurrent checks, just before a change set that was made (and maybe
+// confirmed) a while ago runs, that what it was made from still holds: no
+// CodeDeploy deployment of the target started since, and every listener
+// still forwards to the group the change set keeps it on. A release that
+// began in between would otherwise be undone by the update.
+func (r *stackRun) stillCurrent(ctx context.Context, st *types.Stack) error {
+	if q := r.s.Quiesce; q != nil {
+		ids, err := r.runningDeployments(ctx, q)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			return failf("CodeDeploy deployment %s of %s/%s started while the change set waited; nothing was changed: re-run when it has ended",
+				strings.Join(ids, ", "), q.Application, q.Name)
+		}
+	}
+	live, err := r.liveParams(ctx, st)
+	if err != nil {
+		return err
+	}
+	for _, p := range live {
+		for _, q := range r.params {
+			if aws.ToString(q.ParameterKey) == aws.ToString(p.ParameterKey) && aws.ToString(q.ParameterValue) != aws.ToString(p.ParameterValue) {
+				return failf("the listener behind %s moved from %s to %s while the change set waited; nothing was changed: re-run",
+					aws.ToString(p.ParameterKey), aws.ToString(q.ParameterValue), aws.ToString(p.ParameterValue))
+			}
+		}
+	}
+	return nil
 }

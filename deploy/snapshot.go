@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -9,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/smithy-go"
 
 	"github.com/bgc-dev/bgc/plan"
 )
@@ -31,6 +34,9 @@ type DeployedStack struct {
 	Status                     string
 	Template                   []byte
 	Parameters, Outputs, Tags  map[string]string
+	// GracePeriod is the health check grace period of the stack's ECS
+	// service (plan.Service), nil when there is none.
+	GracePeriod *int
 }
 
 // appTag is the stack tag bgc gives every stack of an app.
@@ -96,6 +102,22 @@ func snapshot(ctx context.Context, p *plan.Plan, src clientSource, poll poller, 
 			ds, err := readStack(ctx, api, poll, s.Account, s.Region, st)
 			if err != nil {
 				return fmt.Errorf("stack %s (%s in %s %s): %w", s.ID, s.StackName, s.Account, s.Region, err)
+			}
+			if sv := s.Service; sv != nil {
+				var out *ecs.DescribeServicesOutput
+				err := poll.read(ctx, func() (err error) {
+					out, err = src.ecs(s.Account, s.Region).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(sv.Cluster), Services: []string{sv.Name}})
+					return err
+				})
+				var ae smithy.APIError
+				switch {
+				case errors.As(err, &ae) && ae.ErrorCode() == "ClusterNotFoundException":
+				case err != nil:
+					return fmt.Errorf("stack %s: describe ECS service %s/%s: %w", s.ID, sv.Cluster, sv.Name, err)
+				case len(out.Services) == 1 && out.Services[0].HealthCheckGracePeriodSeconds != nil:
+					g := int(*out.Services[0].HealthCheckGracePeriodSeconds)
+					ds.GracePeriod = &g
+				}
 			}
 			mu.Lock()
 			out.Stacks[s.ID] = ds

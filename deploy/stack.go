@@ -262,6 +262,9 @@ func (r *stackRun) destroy(ctx context.Context) error {
 				r.warn(fmt.Sprintf("could not turn termination protection off: %v", err))
 			}
 		}
+		if _, err := r.unprotectLoadBalancers(ctx, st); err != nil {
+			return err
+		}
 		if err := r.deleteStack(ctx, st); err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ const (
 	DefaultDockerfile         = "Dockerfile"
 	DefaultBuildContext       = "."
 	DefaultTargetCPU          = 60
-	DefaultLogRetentionDays   = 30
+	DefaultLogRetentionDays   = 365
 	DefaultStrategy           = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 	DefaultTerminationWait    = 60
 	DefaultDeregistration     = 30

@@ -54,7 +54,7 @@ func TestResolveExample(t *testing.T) {
 			HealthCheck: model.HealthCheck{Path: "/", Matcher: "200-399", IntervalSeconds: 15, TimeoutSeconds: 5,
 				HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 60},
 			Dockerfile: "Dockerfile", BuildContext: ".",
-			LogRetentionDays: 30,
+			LogRetentionDays: 365,
 		},
 		Deployment: model.Deployment{Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
 			AutoRollback: true, Max5xxPerMinute: 10, MaxUnhealthyPercent: 50, AlarmRollback: true, DeregistrationDelaySeconds: 30,

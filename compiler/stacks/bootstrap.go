@@ -80,11 +80,11 @@ func bootstrapCommand(port int, matcher string) string {
 func bootstrapContainer(app *model.App, t model.Target) ecs.TaskDefinition_ContainerDefinition {
 	if app.Service.BootstrapImage != "" {
 		c := container(app, t, app.Service.BootstrapImage)
-		c.Environment, c.Secrets = nil, nil
+		c.Environment, c.Secrets, c.Memory = nil, nil, num(bootstrapMemoryMiB)
 		return c
 	}
 	c := container(app, t, bootstrapImage)
-	c.Environment, c.Secrets = nil, nil
+	c.Environment, c.Secrets, c.Memory = nil, nil, num(bootstrapMemoryMiB)
 	c.EntryPoint = []string{"/bin/sh", "-c"}
 	c.Command = []string{bootstrapCommand(app.Service.Port, app.Service.HealthCheck.Matcher)}
 	return c

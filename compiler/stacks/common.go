@@ -161,10 +161,10 @@ func logicalID(name string) string {
 	return b.String()
 }
 
-// justify is the Metadata of a resource whose policy needs a wildcard
-// resource AWS forces on it.
+// justify is the Metadata of a role whose policy needs a wildcard resource
+// AWS forces on it (IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE), with why.
 func justify(reason string) map[string]any {
-	return map[string]any{"bgc:wildcard-resource": reason}
+	return exempt(nil, exceptions{"IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE": reason})
 }
 
 // deployActionRoleARNs are the deploy-action role ARNs of one region's

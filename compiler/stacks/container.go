@@ -29,14 +29,19 @@ func logOptions(app *model.App, t model.Target) map[string]string {
 const (
 	bootstrapCPU    = "256"
 	bootstrapMemory = "512"
+	// bootstrapMemoryMiB is bootstrapMemory as a container's limit.
+	bootstrapMemoryMiB = 512
 )
 
 // container is the full container definition of a release.
 func container(app *model.App, t model.Target, image string) ecs.TaskDefinition_ContainerDefinition {
 	c := ecs.TaskDefinition_ContainerDefinition{
-		Name:         app.ContainerName(),
-		Image:        image,
-		Essential:    yes(),
+		Name:      app.ContainerName(),
+		Image:     image,
+		Essential: yes(),
+		// The container's hard memory limit is the task's (CT.ECS.PR.7):
+		// one container per task, so the limit says what the task says.
+		Memory:       num(app.Service.Memory),
 		PortMappings: []ecs.TaskDefinition_PortMapping{{ContainerPort: num(app.Service.Port), HostPort: num(app.Service.Port), Protocol: str("tcp")}},
 		LogConfiguration: &ecs.TaskDefinition_LogConfiguration{
 			LogDriver: "awslogs",

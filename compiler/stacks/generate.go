@@ -51,6 +51,9 @@ func Generate(app *model.App, opts Options) (*Result, error) {
 		s := list[i]
 		// The value tree is built once: checked, measured and rendered.
 		tree, err := s.tpl.Tree()
+		if err == nil {
+			applyExceptions(tree)
+		}
 		if err != nil {
 			return fmt.Errorf("stack %s: %w", s.id(), err)
 		}
@@ -209,9 +212,15 @@ func buildStacks(app *model.App) ([]*stack, error) {
 		registries = append(registries, registry.id())
 		delivery = append(delivery, deliver.id())
 	}
+	// The build stack goes after every target's delivery stack: it carries
+	// the fingerprint of the deployed plan, which lets the pipeline release
+	// a commit of it (buildspec pre_build), so it must change only once
+	// everything the commit needs is deployed.
+	build := buildStack(app, keys[app.Tools.Region], registries)
+	build.needs(delivery...)
 	list = append(list,
 		sourceStack(app),
-		buildStack(app, keys[app.Tools.Region], registries),
+		build,
 		pipelineStack(app, keys, delivery),
 	)
 	return list, nil

@@ -114,7 +114,7 @@ func deploymentGroupARN(app *model.App) string {
 // so bgc deploy also resumes a scaling target it finds suspended while no
 // deployment runs (deploy/live.go).
 func addScalingHook(app *model.App, t model.Target, tpl *cfn.Template) {
-	hookFunction(app, t, tpl, "ScalingHook", hookScaling, scalingCode,
+	role := hookFunction(app, t, tpl, "ScalingHook", hookScaling, scalingCode,
 		"Suspends the service's automatic scaling while a blue/green deployment runs", 60,
 		map[string]string{"RESOURCE_ID": scalableResourceID(app)}, nil,
 		// Scalable target ARNs end in an id Application Auto Scaling makes
@@ -122,7 +122,19 @@ func addScalingHook(app *model.App, t model.Target, tpl *cfn.Template) {
 		// the account's and region's targets are the narrowest resource.
 		cfn.Allow("SuspendScaling", []string{"application-autoscaling:RegisterScalableTarget"},
 			subs(cfn.Partition+":application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*")),
+		// "Making authorized requests to Application Auto Scaling API
+		// actions requires that the API caller has permissions to access AWS
+		// resources in the target service and in CloudWatch. Application
+		// Auto Scaling validates permissions for requests"
+		// (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html);
+		// for ECS those are ecs:DescribeServices and ecs:UpdateService
+		// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/auto-scaling-IAM.html).
+		cfn.Allow("TargetService", []string{"ecs:DescribeServices", "ecs:UpdateService"},
+			subs(cfn.Partition+":ecs:${AWS::Region}:${AWS::AccountId}:service/"+app.ClusterName()+"/"+app.ECSServiceName())),
+		cfn.Allow("ScalingAlarms", []string{"cloudwatch:DescribeAlarms"}, []string{"*"}),
 	)
+	role.AWSCloudFormationMetadata = justify("cloudwatch:DescribeAlarms is what Application Auto Scaling checks the caller may do for the alarms of the target's scaling policies, " +
+		"which it creates and names itself; it reads alarm state only.")
 	tpl.Add("ScalingResumeRule", &events.Rule{
 		Description: str("Resumes the automatic scaling of " + app.ECSServiceName() + " when a deployment ends"),
 		State:       str("ENABLED"),

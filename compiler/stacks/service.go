@@ -101,6 +101,8 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		SecurityGroups: []string{cfn.Ref("LoadBalancerSecurityGroup")},
 		LoadBalancerAttributes: []elb.LoadBalancer_LoadBalancerAttribute{
 			{Key: str("routing.http.drop_invalid_header_fields.enabled"), Value: str("true")},
+			// bgc destroy turns it off before deleting the stack.
+			{Key: str("deletion_protection.enabled"), Value: str("true")},
 		},
 		Tags: tg,
 	})

@@ -21,6 +21,7 @@ func taskdefJSON(app *model.App, t model.Target) ([]byte, error) {
 		"name":             c.Name,
 		"image":            c.Image,
 		"essential":        true,
+		"memory":           app.Service.Memory,
 		"portMappings":     []any{map[string]any{"containerPort": app.Service.Port, "hostPort": app.Service.Port, "protocol": "tcp"}},
 		"logConfiguration": map[string]any{"logDriver": c.LogConfiguration.LogDriver, "options": c.LogConfiguration.Options},
 	}

@@ -255,3 +255,15 @@ func TestListenerPortTaken(t *testing.T) {
 		t.Errorf("adding HTTPS: %q", got)
 	}
 }
+
+// TestTypeChange: a resource whose type changes is replaced (and does not
+// crash the comparison).
+func TestTypeChange(t *testing.T) {
+	mk := func(typ string) *plan.Plan {
+		return &plan.Plan{App: "a", Stacks: []plan.Stack{stackOf("t/us-east-1/x", "Resources:\n  R: {Type: "+typ+"}\n")}}
+	}
+	rep := compare(t, update.Side{Plan: mk("AWS::SNS::Topic")}, update.Side{Plan: mk("AWS::SQS::Queue")})
+	if c := change(t, rep, "t/us-east-1/x", "R"); !c.Replace || c.Because != "its type changes from AWS::SNS::Topic" {
+		t.Errorf("%+v", c)
+	}
+}

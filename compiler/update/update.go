@@ -299,7 +299,7 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 			sr.Outputs = append(sr.Outputs, k)
 		}
 	}
-	c.refusals(old, s, &sr)
+	c.refusals(old, s, ot, &sr)
 	c.listenerPorts(ot, nt, oldEnv, newEnv, s, &sr)
 	if len(sr.Resources) > 0 || len(sr.Parameters) > 0 || len(sr.Outputs) > 0 || sr.Tags || len(sr.Settings) > 0 {
 		sr.Status = StackChanged
@@ -311,6 +311,7 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 func (c *comparison) resource(id string, or, nr resource, oldEnv, newEnv *env) *ResourceChange {
 	ch := &ResourceChange{LogicalID: id, Type: nr.Type, Action: Modify}
 	if or.Type != nr.Type {
+		ch.Properties = []string{"(type)"}
 		ch.Replace, ch.Because = true, "its type changes from "+or.Type
 		return ch
 	}
@@ -344,7 +345,7 @@ func (c *comparison) resource(id string, or, nr resource, oldEnv, newEnv *env) *
 }
 
 // refusals marks what bgc refuses in a stack's changes.
-func (c *comparison) refusals(old, s *plan.Stack, sr *StackReport) {
+func (c *comparison) refusals(old, s *plan.Stack, ot *template, sr *StackReport) {
 	accepted := slices.Contains(c.opts.Recreate, target(s.ID))
 	way := recreateWay(target(s.ID))
 	// A named resource may be replaced when its name changes too:
@@ -356,14 +357,17 @@ func (c *comparison) refusals(old, s *plan.Stack, sr *StackReport) {
 		named[n.LogicalID] = n.Name
 	}
 	renamed := map[string]bool{}
-	for _, n := range old.Named {
+	for _, n := range namesOf(old, ot) {
 		if now, ok := named[n.LogicalID]; ok && n.Name != "" && now != "" && now != n.Name {
 			renamed[n.LogicalID] = true
 		}
 	}
+	// What the deployed template retains, whatever the new plan says.
 	retained := map[string]bool{}
-	for _, r := range old.Retained {
-		retained[r.LogicalID] = true
+	for id, r := range ot.Resources {
+		if r.DeletionPolicy == "Retain" || r.UpdateReplacePolicy == "Retain" {
+			retained[id] = true
+		}
 	}
 	if len(s.Frozen) > 0 && sr.Tags {
 		sr.Refused = append(sr.Refused, Refusal{Reason: "the stack's tags would change, and CloudFormation copies them onto the ECS service, " +
@@ -375,7 +379,7 @@ func (c *comparison) refusals(old, s *plan.Stack, sr *StackReport) {
 			ch.Refused.Accepted = accepted
 			continue
 		}
-		if ch.Action != Modify || ch.Properties[0] == "(attributes)" {
+		if ch.Action != Modify || (len(ch.Properties) == 1 && ch.Properties[0] == "(attributes)") {
 			continue
 		}
 		var r *Refusal
@@ -388,7 +392,10 @@ func (c *comparison) refusals(old, s *plan.Stack, sr *StackReport) {
 		case ch.Replace && isNamed && !renamed[ch.LogicalID]:
 			r = &Refusal{Reason: fmt.Sprintf("it would be replaced (%s), and CloudFormation cannot replace a resource with a custom name (%s)", ch.Because, orComputed(name)), Way: way}
 		case ch.Replace && retained[ch.LogicalID]:
-			r = &Refusal{Reason: fmt.Sprintf("it would be replaced (%s), leaving the old one and what it holds behind", ch.Because), Way: way}
+			r = &Refusal{Reason: fmt.Sprintf("it would be replaced (%s), leaving the old one and what it holds behind", ch.Because),
+				Way: "revert the change in app.yaml, or recreate target " + target(s.ID) + " with its retained stacks: bgc destroy --target " + target(s.ID) +
+					" --include-retained (its service goes down; the old resource and its data stay in the account, DeletionPolicy Retain), then bgc build --recreate " +
+					target(s.ID) + " and bgc deploy (README: What you can change, and how)"}
 		case ch.Type == "AWS::ElasticLoadBalancingV2::Listener" && slices.Contains(ch.Properties, "DefaultActions") && !followsLive(s, ch.LogicalID):
 			r = &Refusal{Reason: "its default action would forward to a target group other than the one it forwards to now, moving production traffic",
 				Way: "forward through the stack's live target-group parameters, as bgc's templates do"}
@@ -427,6 +434,28 @@ func (c *comparison) listenerPorts(ot, nt *template, oldEnv, newEnv *env, s *pla
 				Way: recreateWay(target(s.ID)), Accepted: accepted}
 		}
 	}
+}
+
+// namesOf are the named resources of the deployed side of a stack: the
+// plan's list when it has one, else the create-only "...Name" properties
+// its template sets to a string (a stack read from AWS, or a plan.json of
+// a bgc that did not record them).
+func namesOf(s *plan.Stack, t *template) []plan.Named {
+	if len(s.Named) > 0 {
+		return s.Named
+	}
+	var out []plan.Named
+	for _, id := range sortedKeys(t.Resources) {
+		r := t.Resources[id]
+		for _, p := range createOnly[r.Type].createOnly {
+			if strings.HasSuffix(p, "Name") && !strings.Contains(p, "/") {
+				if name, ok := r.Properties[p].(string); ok {
+					out = append(out, plan.Named{LogicalID: id, Type: r.Type, Name: name})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // recreateWay is the way forward for a change a target's live stacks

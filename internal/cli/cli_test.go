@@ -448,4 +448,13 @@ func TestDiffAgainstBuild(t *testing.T) {
 	if code, _, stderr := run("diff", example, "--against", t.TempDir()); code != cli.ExitInvalid || !strings.Contains(stderr, "holds no build of bgc's") {
 		t.Errorf("--against an empty directory: exit %d: %s", code, stderr)
 	}
+	// Against what is deployed, an endpoint that cannot be reached is an
+	// error (2), never "differences" (1).
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	if code, _, stderr := run("diff", example); code != cli.ExitInvalid || !strings.Contains(stderr, "read what is deployed: cannot reach AWS STS") {
+		t.Errorf("diff without AWS: exit %d: %s", code, stderr)
+	}
 }

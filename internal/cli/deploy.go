@@ -23,7 +23,7 @@ import (
 // planSource is the plan a deploy or destroy runs: an app.yaml compiled now
 // (the typed plan, in-process), or a committed build (--from DIR: its
 // plan.json and templates).
-func (e *env) planSource(args []string, from string) (*plan.Plan, error) {
+func (e *env) planSource(args []string, from, format string) (*plan.Plan, error) {
 	switch {
 	case from != "" && len(args) > 0:
 		return nil, fail(ExitInvalid, "give either FILE or --from DIR, not both")
@@ -41,7 +41,11 @@ func (e *env) planSource(args []string, from string) (*plan.Plan, error) {
 		}
 		return p, nil
 	}
-	out, err := e.compile(args[0], compiler.Options{})
+	f, err := compiler.ParseFormat(format)
+	if err != nil {
+		return nil, fail(ExitInvalid, "--format must be yaml or json, not %q", format)
+	}
+	out, err := e.compile(args[0], compiler.Options{Format: f})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +171,7 @@ func (e *env) runResult(ctx context.Context, verb string, sum *deploy.Summary, e
 
 func newDeployCmds(e *env) []*cobra.Command {
 	var f commonFlags
-	var method string
+	var method, format string
 	var dryRun, replaceFailed, force bool
 	deployCmd := &cobra.Command{
 		Use:   "deploy [FILE | --from DIR]",
@@ -211,7 +215,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 			if err != nil {
 				return err
 			}
-			p, err := e.planSource(args, f.from)
+			p, err := e.planSource(args, f.from, format)
 			if err != nil {
 				return err
 			}
@@ -235,6 +239,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 	deployCmd.Flags().BoolVar(&dryRun, "dry-run", false, "create change sets and show them; execute nothing")
 	deployCmd.Flags().BoolVar(&replaceFailed, "replace-failed", false, "delete and re-create stacks whose first create failed (never the key or bucket stacks)")
 	deployCmd.Flags().BoolVar(&force, "force", false, "ask CloudFormation even for stacks whose template and parameters did not change")
+	deployCmd.Flags().StringVar(&format, "format", "yaml", "template format FILE compiles to, as bgc build --format: the committed build's, which the pipeline checks against")
 
 	var df commonFlags
 	var includeRetained, destroyDryRun bool
@@ -262,7 +267,7 @@ still has it, after deploying the rest) or to recreate one.`,
 			if err != nil {
 				return err
 			}
-			p, err := e.planSource(args, df.from)
+			p, err := e.planSource(args, df.from, "")
 			if err != nil {
 				return err
 			}

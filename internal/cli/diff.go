@@ -17,7 +17,7 @@ import (
 )
 
 func newDiffCmd(e *env) *cobra.Command {
-	var against, output string
+	var against, output, format string
 	var recreate []string
 	cmd := &cobra.Command{
 		Use:   "diff [FILE] [--against DIR]",
@@ -49,7 +49,11 @@ diff(1)).`,
 			if len(args) == 1 {
 				file = args[0]
 			}
-			out, err := e.compile(file, compiler.Options{})
+			f, err := compiler.ParseFormat(format)
+			if err != nil {
+				return fail(ExitInvalid, "--format must be yaml or json, not %q", format)
+			}
+			out, err := e.compile(file, compiler.Options{Format: f})
 			if err != nil {
 				return err
 			}
@@ -76,13 +80,13 @@ diff(1)).`,
 			}
 			rep, err := update.Compare(prev, update.Side{Plan: out.Plan}, update.Options{Recreate: recreate})
 			if err != nil {
-				return fail(ExitInternal, "diff: %v", err)
+				return fail(ExitInvalid, "diff: %v", err)
 			}
 			if output == "json" {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(diffJSON(rep)); err != nil {
-					return fail(ExitInternal, "%v", err)
+					return fail(ExitInvalid, "%v", err)
 				}
 			} else {
 				writeDiff(e.stdout, rep)
@@ -95,6 +99,7 @@ diff(1)).`,
 	}
 	cmd.Flags().StringVar(&against, "against", "", "compare with the committed build in DIR instead of what is deployed")
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	cmd.Flags().StringVar(&format, "format", "yaml", "template format FILE compiles to, as bgc build --format")
 	cmd.Flags().StringSliceVar(&recreate, "recreate", nil, "show changes that need target ACCOUNT/REGION recreated as accepted (repeatable)")
 	return cmd
 }
@@ -107,7 +112,8 @@ diff(1)).`,
 func (e *env) deployed(ctx context.Context, p *plan.Plan) (update.Side, error) {
 	d, err := deploy.Snapshot(ctx, p, deploy.Common{Stderr: e.stderr})
 	if err != nil {
-		return update.Side{}, fail(ExitInternal, "read what is deployed: %v", err)
+		// diff(1): 1 means differences, so every error is 2.
+		return update.Side{}, fail(ExitInvalid, "read what is deployed: %v", err)
 	}
 	return deployedSide(p, d), nil
 }
@@ -120,13 +126,28 @@ func deployedSide(p *plan.Plan, d *deploy.Deployed) update.Side {
 		if !ok || failedCreate(ds.Status) {
 			continue
 		}
+		// What is deployed, as AWS reports it: the template and tags, the
+		// named and retained resources as that template has them (update
+		// derives them), and the service's live grace period.
 		old := s
-		old.Body, old.Tags = ds.Template, ds.Tags
+		old.Body, old.Tags, old.Named, old.Retained, old.Service = ds.Template, ds.Tags, nil, nil, nil
+		if s.Service != nil && ds.GracePeriod != nil {
+			sv := *s.Service
+			sv.HealthCheckGracePeriodSeconds = *ds.GracePeriod
+			old.Service = &sv
+		}
 		prev.Stacks = append(prev.Stacks, old)
 		side.Params[s.ID], side.Outputs[s.ID] = ds.Parameters, ds.Outputs
 	}
+	names := map[string]string{} // account id -> name
+	for _, s := range p.Stacks {
+		names[s.Account] = s.AccountName
+	}
 	for _, u := range d.Unplanned {
-		prev.Stacks = append(prev.Stacks, plan.Stack{ID: u.Account + "/" + u.Region + "/" + u.StackName, Account: u.Account, Region: u.Region, StackName: u.StackName})
+		// A stack of a target no longer in app.yaml, in an account the plan
+		// still has (the id "<account name>/<region>/<stack>" names the
+		// target as destroy --target wants it).
+		prev.Stacks = append(prev.Stacks, plan.Stack{ID: names[u.Account] + "/" + u.Region + "/" + u.StackName, Account: u.Account, AccountName: names[u.Account], Region: u.Region, StackName: u.StackName})
 	}
 	return side
 }

@@ -1,0 +1,146 @@
+package stacks
+
+import (
+	"sort"
+)
+
+// bgc's output is checked with AWS's policy-as-code rules (cfn-guard with
+// the AWS Guard Rules Registry and the AWS Control Tower proactive
+// controls: internal/guard). Where a rule does not fit, the resource
+// records the exception and why, in the form cfn-guard reads plus the
+// reason:
+//
+//	Metadata:
+//	  guard:
+//	    SuppressedRules: [RULE]
+//	  bgc:justifications:
+//	    RULE: why this is right here
+//
+// Builders attach the exceptions of one resource (exempt); typeExceptions
+// holds those that follow from a resource's type and shape, applied to
+// every template's value tree (applyExceptions).
+
+// exceptions are rules (registry names or Control Tower ids) and why each
+// does not apply.
+type exceptions map[string]string
+
+// exempt merges exceptions into a resource's metadata and returns it.
+func exempt(md map[string]any, e exceptions) map[string]any {
+	if md == nil {
+		md = map[string]any{}
+	}
+	guard, _ := md["guard"].(map[string]any)
+	if guard == nil {
+		guard = map[string]any{}
+	}
+	var rules []string
+	if list, ok := guard["SuppressedRules"].([]string); ok {
+		rules = list
+	}
+	reasons, _ := md["bgc:justifications"].(map[string]string)
+	if reasons == nil {
+		reasons = map[string]string{}
+	}
+	for rule, why := range e {
+		if _, dup := reasons[rule]; !dup {
+			rules = append(rules, rule)
+		}
+		reasons[rule] = why
+	}
+	sort.Strings(rules)
+	guard["SuppressedRules"] = rules
+	md["guard"] = guard
+	md["bgc:justifications"] = reasons
+	return md
+}
+
+// Reasons shared by several resources.
+const (
+	whyInlinePolicies = "the role's policies are inline so they are created, reviewed and deleted with the role they belong to; " +
+		"a managed policy per role would add a resource without narrowing any permission"
+	whyNoVPC = "the function only calls AWS APIs over TLS and reads nothing from a network; attaching it to a VPC would need a NAT gateway " +
+		"or endpoints for those APIs and give it nothing to protect"
+	whyNoDLQHook = "CodeDeploy waits for the hook to report its result and fails the deployment when it does not within an hour; " +
+		"a failed invocation already stops the release, and a dead-letter queue would hold an event nobody may act on later"
+	whyNoReservedConcurrency = "reserving concurrency takes it from the account's shared pool, and Lambda keeps at least 100 unreserved " +
+		"executions, which a new account's quota may not leave room for; the function runs once per deployment or push"
+)
+
+// nameReasons are why each named type carries a fixed name, for the types
+// CFN_NO_EXPLICIT_RESOURCE_NAMES checks (its file lists them).
+var nameReasons = map[string]string{
+	"AWS::IAM::Role": "roles are named because trust and resource policies in other accounts (key and bucket policies, " +
+		"the pipeline's cross-account actions, aws:PrincipalArn conditions) must name them before they exist",
+	"AWS::ECR::Repository": "the build in the tools account pushes to <account>.dkr.ecr.<region>.<suffix>/<name>, " +
+		"and task definitions name the image by repository: the name is the address",
+	"AWS::CodeDeploy::DeploymentGroup": "the pipeline's CodeDeployToECS action and the hooks' IAM policies name the deployment group",
+	"AWS::CloudWatch::Alarm":           "the deployment group refers to its rollback alarms by name",
+	"AWS::ElasticLoadBalancingV2::LoadBalancer": "a fixed name makes a replacement (a new DNS name for every client) impossible " +
+		"for CloudFormation, so bgc refuses the change that would cause one instead of performing it",
+}
+
+// applyExceptions adds the exceptions that follow from a resource's type
+// and shape to every resource of a template's value tree.
+func applyExceptions(tree map[string]any) {
+	resources, _ := tree["Resources"].(map[string]any)
+	for _, id := range sortedKeys(resources) {
+		res, _ := resources[id].(map[string]any)
+		typ, _ := res["Type"].(string)
+		props, _ := res["Properties"].(map[string]any)
+		e := exceptions{}
+		if why, ok := nameReasons[typ]; ok {
+			if _, named := props[physicalNames[typ].property]; named {
+				e["CFN_NO_EXPLICIT_RESOURCE_NAMES"] = why
+			}
+		}
+		if typ == "AWS::IAM::Role" {
+			if _, inline := props["Policies"]; inline {
+				e["IAM_NO_INLINE_POLICY_CHECK"] = whyInlinePolicies
+			}
+		}
+		if len(e) == 0 {
+			continue
+		}
+		md, _ := res["Metadata"].(map[string]any)
+		res["Metadata"] = treeExempt(md, e)
+	}
+}
+
+// treeExempt is exempt for metadata already in a value tree (decoded
+// JSON: lists are []any, maps map[string]any).
+func treeExempt(md map[string]any, e exceptions) map[string]any {
+	if md == nil {
+		md = map[string]any{}
+	}
+	guard, _ := md["guard"].(map[string]any)
+	if guard == nil {
+		guard = map[string]any{}
+	}
+	reasons, _ := md["bgc:justifications"].(map[string]any)
+	if reasons == nil {
+		reasons = map[string]any{}
+	}
+	var rules []string
+	if list, ok := guard["SuppressedRules"].([]any); ok {
+		for _, r := range list {
+			if s, ok := r.(string); ok {
+				rules = append(rules, s)
+			}
+		}
+	}
+	for rule, why := range e {
+		if _, dup := reasons[rule]; !dup {
+			rules = append(rules, rule)
+		}
+		reasons[rule] = why
+	}
+	sort.Strings(rules)
+	list := make([]any, len(rules))
+	for i, r := range rules {
+		list[i] = r
+	}
+	guard["SuppressedRules"] = list
+	md["guard"] = guard
+	md["bgc:justifications"] = reasons
+	return md
+}
