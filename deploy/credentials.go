@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -47,6 +49,8 @@ type clientSource interface {
 	ecs(account, region string) ecsAPI
 	codedeploy(account, region string) codedeployAPI
 	autoscaling(account, region string) autoscalingAPI
+	// ec2 returns the client that empties a VPC's default security group.
+	ec2(account, region string) ec2API
 	// exists says whether a named resource a stack retains exists, and
 	// how that is known when the account cannot see it.
 	exists(ctx context.Context, account, region string, r plan.Retained) (bool, string, error)
@@ -234,6 +238,10 @@ func (c *awsClients) ecs(account, region string) ecsAPI {
 
 func (c *awsClients) codedeploy(account, region string) codedeployAPI {
 	return codedeploy.NewFromConfig(c.config(account, region))
+}
+
+func (c *awsClients) ec2(account, region string) ec2API {
+	return ec2.NewFromConfig(c.config(account, region))
 }
 
 func (c *awsClients) autoscaling(account, region string) autoscalingAPI {

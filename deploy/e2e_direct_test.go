@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,6 +28,11 @@ func TestDirectWiredPlan(t *testing.T) {
 	}
 	wantAll(t, sum, deploy.StatusCreated)
 	verifyWired(t, p, sum, "1")
+	for _, tg := range targets {
+		if r := result(t, sum, tg.name+"/"+tg.region+"/net"); !strings.Contains(r.Reason, "emptied the default security group") {
+			t.Errorf("%s: reason %q does not say the default security group was emptied", r.ID, r.Reason)
+		}
+	}
 
 	before := eventCounts(t, p)
 	sum, err = runDeploy(t, p, testOptions(t, deploy.MethodDirect))
@@ -143,6 +149,16 @@ func verifyWired(t *testing.T, p *plan.Plan, sum *deploy.Summary, version string
 		}
 		if got := aws.ToString(sgs.SecurityGroups[0].VpcId); got != net.Outputs["VpcId"] {
 			t.Errorf("%s: security group in VPC %s, want %s", app.ID, got, net.Outputs["VpcId"])
+		}
+		// The deployer emptied the VPC's default security group (EC2 gives
+		// it rules; moto too), and a re-run finds nothing to do.
+		def, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("vpc-id"), Values: []string{net.Outputs["VpcId"]}}, {Name: aws.String("group-name"), Values: []string{"default"}}}})
+		if err != nil || len(def.SecurityGroups) != 1 {
+			t.Fatalf("%s: default security group of %s not found: %v", net.ID, net.Outputs["VpcId"], err)
+		}
+		if g := def.SecurityGroups[0]; len(g.IpPermissions)+len(g.IpPermissionsEgress) > 0 {
+			t.Errorf("%s: default security group %s still has rules: %d inbound, %d outbound", net.ID, aws.ToString(g.GroupId), len(g.IpPermissions), len(g.IpPermissionsEgress))
 		}
 		// The other accounts must not see this VPC: isolation is real.
 		other := ec2.NewFromConfig(accountConfig(t, toolsAcct, tg.region))

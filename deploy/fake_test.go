@@ -223,6 +223,7 @@ func (s fakeSource) elb(string, string) elbAPI                 { return nil } //
 func (s fakeSource) ecs(string, string) ecsAPI                 { return nil } // tested against moto
 func (s fakeSource) codedeploy(string, string) codedeployAPI   { return nil } // tested against moto
 func (s fakeSource) autoscaling(string, string) autoscalingAPI { return nil } // tested against moto
+func (s fakeSource) ec2(string, string) ec2API                 { return nil } // tested against moto
 func (s fakeSource) exists(context.Context, string, string, plan.Retained) (bool, string, error) {
 	return false, "", nil // tested against moto
 }

@@ -122,6 +122,7 @@ func wiredPlan(registryVersion string) *plan.Plan {
 			"ArtifactBucket": plan.FromOutput(art.ID, "BucketName"),
 		}
 		net.DependsOn = []string{art.ID}
+		net.DefaultSecurityGroup = &plan.DefaultSecurityGroup{VpcOutput: "VpcId"}
 
 		app := stackOf(tg.name, tg.account, tg.region, "app", tmpl([]string{"VpcId"},
 			map[string]any{"Sg": map[string]any{"Type": "AWS::EC2::SecurityGroup", "Properties": map[string]any{

@@ -110,12 +110,21 @@ func (r *stackRun) deploy(ctx context.Context, deps map[string]StackResult) erro
 	if err := r.converge(ctx); err != nil {
 		return err
 	}
-	if r.s.Service == nil || !r.res.Status.ok() {
+	if !r.res.Status.ok() {
 		return nil
 	}
-	changed, err := r.applyService(ctx)
-	if err != nil {
-		return err
+	var changed string
+	if r.s.DefaultSecurityGroup != nil {
+		if changed, err = r.emptyDefaultSecurityGroup(ctx); err != nil {
+			return err
+		}
+	}
+	if r.s.Service != nil {
+		applied, err := r.applyService(ctx)
+		if err != nil {
+			return err
+		}
+		changed = joinNonEmpty(changed, applied)
 	}
 	if changed != "" {
 		r.res.Reason = strings.TrimPrefix(r.res.Reason+"; "+changed, "; ")

@@ -88,6 +88,12 @@ type Stack struct {
 	// deployment is using (listeners, target groups, the scaling target,
 	// the deployment group itself).
 	Quiesce *DeploymentGroup `json:"quiesce,omitempty"`
+	// DefaultSecurityGroup names the stack output holding the id of a VPC
+	// the stack creates whose default security group the deployer empties
+	// after each deploy of the stack: EC2 gives every VPC one that lets its
+	// members reach each other and the world, and CloudFormation cannot
+	// change it.
+	DefaultSecurityGroup *DefaultSecurityGroup `json:"defaultSecurityGroup,omitempty"`
 	// TemplateBucket is an S3 bucket in Account and Region, created by a
 	// stack this one depends on, where the deployer may stage the template
 	// when it is too large to send inline (over 51,200 bytes).
@@ -126,6 +132,13 @@ type Service struct {
 	// HealthCheckGracePeriodSeconds is how long ECS ignores failing load
 	// balancer health checks of a new task.
 	HealthCheckGracePeriodSeconds int `json:"healthCheckGracePeriodSeconds"`
+}
+
+// DefaultSecurityGroup is the VPC whose default security group must hold
+// no rules.
+type DefaultSecurityGroup struct {
+	// VpcOutput is the stack output with the VPC id.
+	VpcOutput string `json:"vpcOutput"`
 }
 
 // DeploymentGroup names one CodeDeploy deployment group.

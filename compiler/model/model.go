@@ -138,7 +138,13 @@ type Service struct {
 	// BootstrapImage runs in the initial task definition so a new target
 	// comes up healthy before the pipeline's first release; "" is bgc's
 	// built-in bootstrap, which answers any port, path and matcher.
-	BootstrapImage   string
+	BootstrapImage string
+	// User is the container's user ("" = the image's USER; never root).
+	User string
+	// ReadonlyRoot runs the container with a read-only root file system,
+	// writable only at WritablePaths (task-scoped bind mounts).
+	ReadonlyRoot     bool
+	WritablePaths    []string     // absolute, in app.yaml's order
 	Autoscaling      *Autoscaling // nil = fixed DesiredCount
 	LogRetentionDays int
 }

@@ -41,11 +41,25 @@ func (a *App) DeployActionRoleName(region string) string { return a.prefix() + "
 func (a *App) PipelineName() string           { return a.Name }
 func (a *App) PipelineRoleName() string       { return a.Name + "-pipeline" }
 func (a *App) PipelineEventsRoleName() string { return a.Name + "-pipeline-events" }
+func (a *App) PipelineStartRuleName() string  { return a.Name + "-start-pipeline" }
 func (a *App) BuildProjectName() string       { return a.Name + "-build" }
 func (a *App) BuildRoleName() string          { return a.Name + "-build" }
 func (a *App) PRLambdaName() string           { return a.Name + "-open-pull-request" }
 func (a *App) PRLambdaRoleName() string       { return a.Name + "-open-pull-request" }
 func (a *App) ApprovalTopicName() string      { return a.Name + "-approvals" }
+
+// LogBucketName is the bucket of one target's load balancer access logs
+// and VPC flow logs.
+func (a *App) LogBucketName(account, region string) string {
+	return a.prefix() + "-logs-" + account + "-" + region
+}
+
+// AccessLogBucketName is the bucket of the server access logs of a
+// region's artifact bucket, in the tools account.
+func (a *App) AccessLogBucketName(region string) string {
+	return a.Name + "-access-logs-" + a.Tools.AccountID + "-" + region
+}
+
 func (a *App) ArtifactBucketName(region string) string {
 	return a.Name + "-artifacts-" + a.Tools.AccountID + "-" + region
 }

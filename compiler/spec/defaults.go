@@ -26,6 +26,7 @@ const (
 	DefaultBuildContext       = "."
 	DefaultTargetCPU          = 60
 	DefaultLogRetentionDays   = 365
+	DefaultWritablePath       = "/tmp"
 	DefaultStrategy           = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 	DefaultTerminationWait    = 60
 	DefaultDeregistration     = 30
@@ -158,7 +159,13 @@ func resolveService(s *Service) model.Service {
 		Dockerfile:       or(s.Dockerfile, DefaultDockerfile),
 		BuildContext:     or(s.BuildContext, DefaultBuildContext),
 		BootstrapImage:   or(s.BootstrapImage, ""),
+		User:             or(s.User, ""),
+		ReadonlyRoot:     or(s.ReadonlyRoot, true),
+		WritablePaths:    s.WritablePaths,
 		LogRetentionDays: or(s.LogRetentionDays, DefaultLogRetentionDays),
+	}
+	if s.WritablePaths == nil {
+		out.WritablePaths = []string{DefaultWritablePath}
 	}
 	if a := s.Autoscaling; a != nil {
 		out.Autoscaling = &model.Autoscaling{

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -54,6 +55,7 @@ func TestResolveExample(t *testing.T) {
 			HealthCheck: model.HealthCheck{Path: "/", Matcher: "200-399", IntervalSeconds: 15, TimeoutSeconds: 5,
 				HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 60},
 			Dockerfile: "Dockerfile", BuildContext: ".",
+			ReadonlyRoot: true, WritablePaths: []string{"/tmp"},
 			LogRetentionDays: 365,
 		},
 		Deployment: model.Deployment{Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
@@ -85,7 +87,8 @@ accounts:
     id: "333333333333"
     regions: [eu-central-1]
 service: {name: api, port: 8080, cpu: 512, memory: 1024, desiredCount: 3, bootstrapImage: "public.ecr.aws/docker/library/httpd:2.4",
-  autoscaling: {max: 9}, environment: {B: "2", A: "1"}}
+  autoscaling: {max: 9}, environment: {B: "2", A: "1"},
+  user: "1000:1000", readonlyRootFilesystem: false, writablePaths: [/var/cache/api, /tmp]}
 deployment: {testListener: {port: 9000, cidr: 192.168.0.0/24}}
 tags: {team: platform}
 `
@@ -111,6 +114,9 @@ tags: {team: platform}
 	}
 	if as := app.Service.Autoscaling; as == nil || as.Min != 3 || as.Max != 9 || as.TargetCPUPercent != 60 {
 		t.Errorf("autoscaling = %+v", as)
+	}
+	if s := app.Service; s.User != "1000:1000" || s.ReadonlyRoot || !slices.Equal(s.WritablePaths, []string{"/var/cache/api", "/tmp"}) {
+		t.Errorf("file system options: user %q, read-only %v, writable %q", s.User, s.ReadonlyRoot, s.WritablePaths)
 	}
 	if diff := cmp.Diff([]model.KV{{Key: "A", Value: "1"}, {Key: "B", Value: "2"}}, app.Service.Environment); diff != "" {
 		t.Error(diff)

@@ -233,7 +233,7 @@ func (t *tree) describe(file string, raw any, e *jsonschema.ValidationError) Dia
 	case *kind.UniqueItems:
 		tokens := append(append([]string(nil), loc...), fmt.Sprint(k.Duplicates[1]))
 		return Diagnostics{place(tokens, false, fmt.Sprintf("repeats item %d", k.Duplicates[0]), "list each value once")}
-	case *kind.OneOf:
+	case *kind.OneOf, *kind.Not:
 		msg := annot("x-message")
 		if msg == "" {
 			msg = e.ErrorKind.LocalizedString(printer)

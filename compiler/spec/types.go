@@ -76,6 +76,9 @@ type Service struct {
 	Dockerfile       *string           `yaml:"dockerfile"`
 	BuildContext     *string           `yaml:"buildContext"`
 	BootstrapImage   *string           `yaml:"bootstrapImage"`
+	User             *string           `yaml:"user"`
+	ReadonlyRoot     *bool             `yaml:"readonlyRootFilesystem"`
+	WritablePaths    []string          `yaml:"writablePaths"`
 	Autoscaling      *Autoscaling      `yaml:"autoscaling"`
 	LogRetentionDays *int              `yaml:"logRetentionDays"`
 }

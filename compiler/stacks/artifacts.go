@@ -45,10 +45,27 @@ func artifactsStack(app *model.App, region string) *stack {
 			NoncurrentVersionExpiration:    &s3.Bucket_NoncurrentVersionExpiration{NoncurrentDays: noncurrentExpiryDays},
 			AbortIncompleteMultipartUpload: &s3.Bucket_AbortIncompleteMultipartUpload{DaysAfterInitiation: abortMultipartDays},
 		}}},
+		// Server access logs to this region's access-log bucket: "The
+		// target bucket must be in the same AWS Region and AWS account as
+		// the source bucket." (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)
+		LoggingConfiguration:                 &s3.Bucket_LoggingConfiguration{DestinationBucketName: str(cfn.Ref("AccessLogBucket")), LogFilePrefix: str(accessLogPrefix + "/")},
+		NotificationConfiguration:            &s3.Bucket_NotificationConfiguration{EventBridgeConfiguration: &s3.Bucket_EventBridgeConfiguration{EventBridgeEnabled: true}},
 		Tags:                                 appTags(app),
 		AWSCloudFormationDeletionPolicy:      retain,
 		AWSCloudFormationUpdateReplacePolicy: retainOnReplace,
+		AWSCloudFormationMetadata:            exempt(nil, bucketExceptions(fmt.Sprintf("artifacts are rebuilt by every pipeline run and expire after %d days", artifactExpiryDays))),
 	})
+	logs := app.AccessLogBucketName(region)
+	tpl.Add("AccessLogBucket", logBucket(app, logs, "the server access logs of the artifact bucket"))
+	tpl.Add("AccessLogBucketPolicy", bucketPolicy("AccessLogBucket", []cfn.Statement{
+		denyInsecureTransport(logs, region),
+		// S3's log delivery, for the artifact bucket of this account only
+		// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+		cfn.With(cfn.With(cfn.Principal(cfn.Allow("ServerAccessLogs", []string{"s3:PutObject"}, subs(bucketARN(logs)+"/"+accessLogPrefix+"/*")),
+			"Service", "logging.s3.amazonaws.com"),
+			"ArnLike", "aws:SourceArn", cfn.Sub(bucketARN(name))),
+			"StringEquals", "aws:SourceAccount", cfn.Sub("${AWS::AccountId}")),
+	}))
 	bucket, objects := bucketARN(name), bucketARN(name)+"/*"
 	self := cfn.Sub(rootARN("${AWS::AccountId}"))
 	writers := []string{roleARN("${AWS::AccountId}", app.PipelineRoleName())}
@@ -56,9 +73,7 @@ func artifactsStack(app *model.App, region string) *stack {
 		writers = append(writers, roleARN("${AWS::AccountId}", app.BuildRoleName()))
 	}
 	statements := []cfn.Statement{
-		cfn.With(cfn.Principal(cfn.Statement{
-			"Sid": "DenyInsecureTransport", "Effect": "Deny", "Action": "s3:*", "Resource": subs(bucket, objects),
-		}, "AWS", "*"), "Bool", "aws:SecureTransport", "false"),
+		denyInsecureTransport(name, region),
 		cfn.With(cfn.Principal(cfn.Allow("PipelineWritesObjects", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}, subs(objects)), "AWS", self),
 			"ArnEquals", "aws:PrincipalArn", subs(writers...)...),
 		cfn.With(cfn.Principal(cfn.Allow("PipelineReadsBucket", []string{"s3:GetBucketLocation", "s3:GetBucketVersioning"}, subs(bucket)), "AWS", self),
@@ -69,11 +84,7 @@ func artifactsStack(app *model.App, region string) *stack {
 			cfn.Allow("DeployActionsReadRelease", []string{"s3:GetObject", "s3:GetObjectVersion"}, subs(releaseObjects(app, region))), "AWS", subs(accountRoots(app, region)...)...),
 			"ArnEquals", "aws:PrincipalArn", subs(roles...)...))
 	}
-	tpl.Add("BucketPolicy", &s3.BucketPolicy{
-		Bucket:                     name,
-		PolicyDocument:             cfn.PolicyDocument(statements...),
-		AWSCloudFormationDependsOn: []string{"Bucket"},
-	})
+	tpl.Add("BucketPolicy", bucketPolicy("Bucket", statements))
 	tpl.Output("BucketArn", "artifact bucket ARN", cfn.GetAtt("Bucket", "Arn"))
 	return st
 }

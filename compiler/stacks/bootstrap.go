@@ -71,6 +71,16 @@ func bootstrapCommand(port int, matcher string) string {
 		`' > "$d/nginx.conf" && exec nginx -p "$d/" -e stderr -c "$d/nginx.conf" -g 'daemon off;'`
 }
 
+// bootstrapFS is the bootstrap's file system and user. The built-in
+// bootstrap always runs on a read-only root file system with /tmp
+// writable; a bootstrapImage runs as the service says.
+func bootstrapFS(app *model.App) filesystem {
+	if app.Service.BootstrapImage != "" {
+		return filesystem{readonly: app.Service.ReadonlyRoot, user: app.Service.User, writable: app.Service.WritablePaths}
+	}
+	return filesystem{readonly: true, writable: []string{"/tmp"}}
+}
+
 // bootstrapContainer is the container of the CloudFormation task
 // definition: the built-in bootstrap, or the user's bootstrap image, with
 // the service's port and logging but without the release's environment
@@ -78,14 +88,36 @@ func bootstrapCommand(port int, matcher string) string {
 // CODE_DEPLOY service after creation, so this one is kept to what rarely
 // changes; every release registers taskdef.json instead.
 func bootstrapContainer(app *model.App, t model.Target) ecs.TaskDefinition_ContainerDefinition {
-	if app.Service.BootstrapImage != "" {
-		c := container(app, t, app.Service.BootstrapImage)
-		c.Environment, c.Secrets, c.Memory = nil, nil, num(bootstrapMemoryMiB)
-		return c
+	image := app.Service.BootstrapImage
+	if image == "" {
+		image = bootstrapImage
 	}
-	c := container(app, t, bootstrapImage)
+	c := container(app, t, image)
 	c.Environment, c.Secrets, c.Memory = nil, nil, num(bootstrapMemoryMiB)
-	c.EntryPoint = []string{"/bin/sh", "-c"}
-	c.Command = []string{bootstrapCommand(app.Service.Port, app.Service.HealthCheck.Matcher)}
+	bootstrapFS(app).apply(&c)
+	if app.Service.BootstrapImage == "" {
+		c.EntryPoint = []string{"/bin/sh", "-c"}
+		c.Command = []string{bootstrapCommand(app.Service.Port, app.Service.HealthCheck.Matcher)}
+	}
 	return c
+}
+
+// bootstrapExceptions are the Control Tower controls the bootstrap task
+// definition does not meet, and why.
+func bootstrapExceptions(app *model.App) exceptions {
+	e := exceptions{}
+	switch {
+	case app.Service.BootstrapImage == "":
+		e["CT.ECS.PR.3"] = "the built-in bootstrap's nginx master process starts as root to write its one-line configuration to /tmp, " +
+			"which Fargate creates owned by root with mode 0755 (bind-mounts.html), and to bind service.port, which may be below 1024; " +
+			"its worker processes, which answer the health checks, run as nginx's unprivileged user, the root file system is read-only, " +
+			"and the first release replaces the task"
+	case app.Service.User == "":
+		e["CT.ECS.PR.3"] = "app.yaml sets no service.user, so the bootstrapImage runs as its image's USER, which bgc cannot read; " +
+			"set service.user to a non-root user to state it"
+	}
+	if !bootstrapFS(app).readonly {
+		e["CT.ECS.PR.6"] = "app.yaml sets service.readonlyRootFilesystem to false: the team's image writes outside writablePaths"
+	}
+	return e
 }

@@ -54,7 +54,9 @@ func buildStack(app *model.App, toolsKey string, registries []string) *stack {
 	tpl.Add("BuildLogGroup", &logs.LogGroup{
 		LogGroupName:                         str(logGroup),
 		RetentionInDays:                      num(app.Service.LogRetentionDays),
+		KmsKeyId:                             str(keyArn),
 		Tags:                                 appTags(app),
+		AWSCloudFormationMetadata:            logGroupMetadata(app, whyToolsKeyParameter),
 		AWSCloudFormationDeletionPolicy:      del,
 		AWSCloudFormationUpdateReplacePolicy: deleteOnReplace,
 	})
@@ -69,6 +71,9 @@ func buildStack(app *model.App, toolsKey string, registries []string) *stack {
 			Type: "LINUX_CONTAINER", ComputeType: buildCompute, Image: buildImage,
 			ImagePullCredentialsType: str("CODEBUILD"), PrivilegedMode: yes(),
 		},
+		AWSCloudFormationMetadata: exempt(nil, exceptions{"CT.CODEBUILD.PR.4": "the build runs docker build and docker push, which need " +
+			"privileged mode: \"Enables running the Docker daemon inside a Docker container. Set to true only if the build project is used to build Docker images.\" " +
+			"(AWS::CodeBuild::Project Environment PrivilegedMode); the project runs only bgc's buildspec from the pipeline's source"}),
 		LogsConfig: &codebuild.Project_LogsConfig{CloudWatchLogs: &codebuild.Project_CloudWatchLogsConfig{
 			Status: "ENABLED", GroupName: str(cfn.Ref("BuildLogGroup")),
 		}},

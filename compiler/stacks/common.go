@@ -16,6 +16,7 @@ import (
 const (
 	kindKey       = "key"
 	kindArtifacts = "artifacts"
+	kindLogs      = "logs"
 	kindNetwork   = "network"
 	kindRegistry  = "registry"
 	kindService   = "service"
@@ -44,6 +45,8 @@ type stack struct {
 	// service and quiesce become the plan entry's Service and Quiesce.
 	service *plan.Service
 	quiesce *plan.DeploymentGroup
+	// defaultSG becomes the plan entry's DefaultSecurityGroup.
+	defaultSG *plan.DefaultSecurityGroup
 	// problems are what this stack would hold that AWS refuses.
 	problems Problems
 	// fingerprinted, when set, receives the plan fingerprint of every other
@@ -107,6 +110,7 @@ func appTags(app *model.App) []tags.Tag {
 func str(s string) *string { return &s }
 func num(n int) *int       { return &n }
 func yes() *bool           { b := true; return &b }
+func boolp(b bool) *bool   { return &b }
 func no() *bool            { b := false; return &b }
 
 const (

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -48,6 +49,8 @@ func container(app *model.App, t model.Target, image string) ecs.TaskDefinition_
 			Options:   logOptions(app, t),
 		},
 	}
+	fs := filesystem{readonly: app.Service.ReadonlyRoot, user: app.Service.User, writable: app.Service.WritablePaths}
+	fs.apply(&c)
 	for _, kv := range app.Service.Environment {
 		c.Environment = append(c.Environment, ecs.TaskDefinition_KeyValuePair{Name: str(kv.Key), Value: str(kv.Value)})
 	}
@@ -55,6 +58,59 @@ func container(app *model.App, t model.Target, image string) ecs.TaskDefinition_
 		c.Secrets = append(c.Secrets, ecs.TaskDefinition_Secret{Name: kv.Key, ValueFrom: t.Expand(kv.Value)})
 	}
 	return c
+}
+
+// filesystem is what a container may write and who it runs as. Every
+// writable path is an empty task-scoped volume: on Fargate a bind mount
+// without a host path, "an empty data volume" that is removed with the
+// task (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html).
+// Fargate creates it owned by root: "By default, the volume permissions are
+// set to 0755 and the owner as root" (same page), so a non-root user can
+// write it only when the image declares the path as a VOLUME it owns.
+type filesystem struct {
+	readonly bool
+	user     string // "" = the image's USER
+	writable []string
+}
+
+// volumes are the task's volumes, one per writable path.
+func (fs filesystem) volumes() []ecs.TaskDefinition_Volume {
+	var out []ecs.TaskDefinition_Volume
+	for _, name := range volumeNames(fs.writable) {
+		out = append(out, ecs.TaskDefinition_Volume{Name: str(name)})
+	}
+	return out
+}
+
+// apply sets the container's user, root file system and mount points.
+func (fs filesystem) apply(c *ecs.TaskDefinition_ContainerDefinition) {
+	c.ReadonlyRootFilesystem = boolp(fs.readonly)
+	c.User = nil
+	if fs.user != "" {
+		c.User = str(fs.user)
+	}
+	c.MountPoints = nil
+	for i, name := range volumeNames(fs.writable) {
+		c.MountPoints = append(c.MountPoints, ecs.TaskDefinition_MountPoint{ContainerPath: str(fs.writable[i]), SourceVolume: str(name), ReadOnly: boolp(false)})
+	}
+}
+
+// volumeNames are the volume names of writable paths: the path with "/"
+// and "." as "-" ("/var/cache" -> "var-cache"), numbered on a collision.
+// ECS allows "Up to 255 letters (uppercase and lowercase), numbers,
+// underscores, and hyphens" in a volume name.
+func volumeNames(paths []string) []string {
+	out := make([]string, len(paths))
+	seen := map[string]bool{}
+	for i, p := range paths {
+		name := strings.NewReplacer("/", "-", ".", "-").Replace(strings.TrimPrefix(p, "/"))
+		for n := 2; seen[name]; n++ {
+			name = fmt.Sprintf("%s-%d", strings.NewReplacer("/", "-", ".", "-").Replace(strings.TrimPrefix(p, "/")), n)
+		}
+		seen[name] = true
+		out[i] = name
+	}
+	return out
 }
 
 // secretSuffix is the random suffix Secrets Manager appends to a secret's

@@ -21,7 +21,7 @@ const paramKeyArn = "ArtifactKeyArn"
 //
 // CodeDeploy and CloudWatch alarm resources are referred to by name, never
 // by Ref/GetAtt, so the stack also runs on moto (which skips those types).
-func deliveryStack(app *model.App, t model.Target, network, service, key string) *stack {
+func deliveryStack(app *model.App, t model.Target, network, service, key, logs string) *stack {
 	tpl := cfn.New(fmt.Sprintf("bgc %s/%s delivery of %s: CodeDeploy blue/green and the pipeline's deploy role.", app.Name, app.Service.Name, t.ID()))
 	st := workloadStack(app, t, kindDelivery, tpl)
 	st.quiesce = &plan.DeploymentGroup{Application: app.CodeDeployApplication(), Name: app.DeploymentGroupName()}
@@ -33,6 +33,7 @@ func deliveryStack(app *model.App, t model.Target, network, service, key string)
 	prod := param(outProdListener, "String", "production listener ARN", service, outProdListener)
 	test := param(outTestListener, "String", "test listener ARN", service, outTestListener)
 	keyArn := param(paramKeyArn, "String", "ARN of the tools account's artifact key in this region", key, outKeyArn)
+	param(outLogKeyArn, "String", "key of the target's log groups", logs, outLogKeyArn) // read by hookFunction
 	var lb string
 	if app.Deployment.SmokeTest != nil || app.Deployment.AutoRollback {
 		lb = param(outLoadBalancer, "String", "ALB full name", service, outLoadBalancer)
@@ -53,14 +54,7 @@ func deliveryStack(app *model.App, t model.Target, network, service, key string)
 	}
 
 	tpl.Add("Application", &codedeploy.Application{ApplicationName: str(app.CodeDeployApplication()), ComputePlatform: str("ECS"), Tags: tg})
-	codeDeployRole := namedRole(app, app.CodeDeployRoleName(t.Region), serviceTrust("codedeploy.amazonaws.com"))
-	// AWS's documented service-role policy for ECS blue/green. Its actions
-	// are the ones CodeDeploy needs, on "*" because the task sets and
-	// listener rules it creates and modifies are named by CodeDeploy at run
-	// time; only CodeDeploy can assume the role, for this account.
-	codeDeployRole.ManagedPolicyArns = []string{cfn.Sub(cfn.Partition + ":iam::aws:policy/AWSCodeDeployRoleForECS")}
-	codeDeployRole.AWSCloudFormationMetadata = justify("AWSCodeDeployRoleForECS grants the ECS task-set, listener and alarm actions CodeDeploy runs on resources it names at deploy time; the role trusts only codedeploy.amazonaws.com from this account.")
-	tpl.Add("CodeDeployRole", codeDeployRole)
+	tpl.Add("CodeDeployRole", codeDeployRole(app, t, prod, test))
 
 	group := &codedeploy.DeploymentGroup{
 		ApplicationName:      app.CodeDeployApplication(),
@@ -107,6 +101,55 @@ func deliveryStack(app *model.App, t model.Target, network, service, key string)
 	return st
 }
 
+// codeDeployRole is CodeDeploy's service role for the target's deployment
+// group. Its policy is AWS's AWSCodeDeployRoleForECSLimited narrowed to
+// this target, inline, instead of AWSCodeDeployRoleForECS, which lets
+// CodeDeploy read every S3 object, invoke every Lambda function and
+// publish to every topic of the account. The Limited policy
+// (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCodeDeployRoleForECSLimited.html)
+// grants ecs:DescribeServices, CreateTaskSet, UpdateServicePrimaryTaskSet,
+// DeleteTaskSet and cloudwatch:DescribeAlarms on "*"; the load-balancer
+// actions, here limited to the target's two listeners and its load
+// balancer's rules; lambda:InvokeFunction on CodeDeployHook_* functions,
+// here the target's hooks; S3 reads of objects tagged UseWithCodeDeploy
+// and sns:Publish to CodeDeployTopic_* topics, which bgc does not use
+// (the pipeline passes the AppSpec; no deployment triggers). The task
+// roles are added, as the ECS guide asks: "When the tasks in your service
+// need a task execution role, you must add the iam:PassRole permission
+// for each task execution role or task role override to the CodeDeploy
+// role as a policy." (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/codedeploy_IAM_role.html)
+//
+// Its trust names the deployment groups of this app in this account and
+// region: "The value of aws:SourceArn must include the CodeDeploy
+// deployment group ARN with which CodeDeploy is allowed to assume the IAM
+// role." (https://docs.aws.amazon.com/codedeploy/latest/userguide/security_confused_deputy.html)
+func codeDeployRole(app *model.App, t model.Target, prodListener, testListener string) *iam.Role {
+	here := func(service, resource string) string {
+		return cfn.Sub(cfn.Partition + ":" + service + ":${AWS::Region}:${AWS::AccountId}:" + resource)
+	}
+	statements := []cfn.Statement{
+		cfn.Allow("TaskSets", []string{"ecs:DescribeServices", "ecs:CreateTaskSet", "ecs:UpdateServicePrimaryTaskSet", "ecs:DeleteTaskSet"}, []string{"*"}),
+		cfn.Allow("Alarms", []string{"cloudwatch:DescribeAlarms"}, []string{"*"}),
+		cfn.Allow("DescribeLoadBalancing", []string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules"}, []string{"*"}),
+		cfn.Allow("ShiftTraffic", []string{"elasticloadbalancing:ModifyListener"}, []string{prodListener, testListener}),
+		cfn.Allow("ShiftRules", []string{"elasticloadbalancing:ModifyRule"}, []string{here("elasticloadbalancing", "listener-rule/app/"+app.LoadBalancerName()+"/*")}),
+		cfn.Allow("InvokeHooks", []string{"lambda:InvokeFunction"}, []string{here("lambda", "function:"+app.HookFunctionName("*"))}),
+		cfn.With(cfn.Allow("PassTaskRoles", []string{"iam:PassRole"}, subs(
+			roleARN("${AWS::AccountId}", app.ExecutionRoleName(t.Region)),
+			roleARN("${AWS::AccountId}", app.TaskRoleName(t.Region)),
+		)), "StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com"),
+	}
+	trust := cfn.PolicyDocument(cfn.With(cfn.With(cfn.Principal(cfn.Statement{
+		"Effect": "Allow",
+		"Action": "sts:AssumeRole",
+	}, "Service", "codedeploy.amazonaws.com"), "StringEquals", "aws:SourceAccount", cfn.Ref("AWS::AccountId")),
+		"StringLike", "aws:SourceArn", here("codedeploy", "deploymentgroup:"+app.CodeDeployApplication()+"/*")))
+	r := namedRole(app, app.CodeDeployRoleName(t.Region), trust, statements...)
+	r.AWSCloudFormationMetadata = justify("the ECS task-set, alarm and describe actions are those of AWS's AWSCodeDeployRoleForECSLimited policy, on \"*\" as there: " +
+		"CodeDeploy names the task sets at deploy time; listener, rule, Lambda and PassRole permissions are limited to this target's resources")
+	return r
+}
+
 // alarmID is the logical id of an alarm slug.
 func alarmID(slug string) string { return logicalID(slug) + "Alarm" }
 
@@ -143,19 +186,20 @@ func addAlarms(app *model.App, st *stack, service, lb string) []string {
 
 		slug := "5xx-" + color
 		tpl.Add(alarmID(slug), &cloudwatch.Alarm{
-			AlarmName:          str(app.AlarmName(slug)),
-			AlarmDescription:   str(fmt.Sprintf("targets of the %s target group answer more than %d 5xx a minute; rolls back the CodeDeploy deployment", color, app.Deployment.Max5xxPerMinute)),
-			Namespace:          str("AWS/ApplicationELB"),
-			MetricName:         str("HTTPCode_Target_5XX_Count"),
-			Dimensions:         dims,
-			Statistic:          str("Sum"),
-			Period:             num(60),
-			EvaluationPeriods:  2,
-			DatapointsToAlarm:  num(2),
-			Threshold:          float(float64(app.Deployment.Max5xxPerMinute)),
-			ComparisonOperator: "GreaterThanThreshold",
-			TreatMissingData:   str("notBreaching"),
-			Tags:               appTags(app),
+			AlarmName:                 str(app.AlarmName(slug)),
+			AlarmDescription:          str(fmt.Sprintf("targets of the %s target group answer more than %d 5xx a minute; rolls back the CodeDeploy deployment", color, app.Deployment.Max5xxPerMinute)),
+			Namespace:                 str("AWS/ApplicationELB"),
+			MetricName:                str("HTTPCode_Target_5XX_Count"),
+			Dimensions:                dims,
+			Statistic:                 str("Sum"),
+			Period:                    num(60),
+			EvaluationPeriods:         2,
+			DatapointsToAlarm:         num(2),
+			Threshold:                 float(float64(app.Deployment.Max5xxPerMinute)),
+			ComparisonOperator:        "GreaterThanThreshold",
+			TreatMissingData:          str("notBreaching"),
+			Tags:                      appTags(app),
+			AWSCloudFormationMetadata: exempt(nil, exceptions{"CLOUDWATCH_ALARM_ACTION_CHECK": whyAlarmAction, "CT.CLOUDWATCH.PR.1": whyAlarmAction}),
 		})
 		slugs = append(slugs, slug)
 
@@ -170,12 +214,13 @@ func addAlarms(app *model.App, st *stack, service, lb string) []string {
 				{Id: "share", Label: str("percent of targets unhealthy"), ReturnData: yes(),
 					Expression: str("IF(unhealthy + healthy > 0, 100 * unhealthy / (unhealthy + healthy), 0)")},
 			},
-			EvaluationPeriods:  3,
-			DatapointsToAlarm:  num(3),
-			Threshold:          float(float64(app.Deployment.MaxUnhealthyPercent)),
-			ComparisonOperator: "GreaterThanOrEqualToThreshold",
-			TreatMissingData:   str("notBreaching"),
-			Tags:               appTags(app),
+			EvaluationPeriods:         3,
+			DatapointsToAlarm:         num(3),
+			Threshold:                 float(float64(app.Deployment.MaxUnhealthyPercent)),
+			ComparisonOperator:        "GreaterThanOrEqualToThreshold",
+			TreatMissingData:          str("notBreaching"),
+			Tags:                      appTags(app),
+			AWSCloudFormationMetadata: exempt(nil, exceptions{"CLOUDWATCH_ALARM_ACTION_CHECK": whyAlarmAction, "CT.CLOUDWATCH.PR.1": whyAlarmAction}),
 		})
 		slugs = append(slugs, slug)
 	}

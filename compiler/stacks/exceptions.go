@@ -1,7 +1,10 @@
 package stacks
 
 import (
+	"fmt"
 	"sort"
+
+	"github.com/bgc-dev/bgc/compiler/model"
 )
 
 // bgc's output is checked with AWS's policy-as-code rules (cfn-guard with
@@ -54,6 +57,15 @@ func exempt(md map[string]any, e exceptions) map[string]any {
 	return md
 }
 
+// exemptIfAny is the metadata of a resource with exceptions e, or nil
+// when there are none.
+func exemptIfAny(e exceptions) map[string]any {
+	if len(e) == 0 {
+		return nil
+	}
+	return exempt(nil, e)
+}
+
 // Reasons shared by several resources.
 const (
 	whyInlinePolicies = "the role's policies are inline so they are created, reviewed and deleted with the role they belong to; " +
@@ -64,6 +76,32 @@ const (
 		"a failed invocation already stops the release, and a dead-letter queue would hold an event nobody may act on later"
 	whyNoReservedConcurrency = "reserving concurrency takes it from the account's shared pool, and Lambda keeps at least 100 unreserved " +
 		"executions, which a new account's quota may not leave room for; the function runs once per deployment or push"
+)
+
+// whyLogKeyParameter is why a log group encrypted with a key of another
+// stack fails CT.CLOUDWATCH.PR.3.
+const whyLogKeyParameter = "the log group is encrypted with a customer managed key (KmsKeyId) that a retained stack of its own holds " +
+	"and passes in as a parameter; the control accepts only a literal key ARN or a key in the same template"
+
+// whyToolsKeyParameter is why a tools log group encrypted with the
+// artifact key fails CT.CLOUDWATCH.PR.3.
+const whyToolsKeyParameter = "the log group is encrypted with the app's artifact key (KmsKeyId), which the retained key stack holds " +
+	"and passes in as a parameter; the control accepts only a literal key ARN or a key in the same template"
+
+// whyAlarmAction is why a rollback alarm has no action of its own.
+const whyAlarmAction = "CodeDeploy acts on the alarm: the deployment group watches it and stops and rolls back a deployment while it is in ALARM " +
+	"(AlarmConfiguration); the alarm exists for that and notifies nobody itself"
+
+// Reasons of the network's openings.
+const (
+	whyWorldEgress = "the tasks reach AWS APIs (ECR, CloudWatch Logs, Secrets Manager, Systems Manager) and their own dependencies on port 443 only, " +
+		"through the NAT gateway; those addresses are not fixed, so no narrower destination exists without VPC endpoints"
+	whyPublicRoute = "the public subnets hold only the internet-facing load balancer and the NAT gateways, which need the internet gateway as their " +
+		"default route; the tasks run in private subnets without public addresses"
+	whyHTTPListener = "this target has no certificate in app.yaml (accounts[].certificates), so its load balancer serves HTTP; " +
+		"with one, port 80 redirects to HTTPS"
+	whyRedirectListener = "this listener only redirects every request to HTTPS (301) and serves nothing; CT.ELASTICLOADBALANCING.PR.1 " +
+		"accepts it for that reason, this rule has no exception for redirects"
 )
 
 // nameReasons are why each named type carries a fixed name, for the types
@@ -143,4 +181,21 @@ func treeExempt(md map[string]any, e exceptions) map[string]any {
 	md["guard"] = guard
 	md["bgc:justifications"] = reasons
 	return md
+}
+
+// minLogRetentionDays is the retention CT.CLOUDWATCH.PR.2 asks of every
+// log group: "Require an Amazon CloudWatch log group to be retained for at
+// least one year".
+const minLogRetentionDays = 365
+
+// logGroupMetadata is the metadata of a log group encrypted with a key
+// passed in as a parameter (why says whose), with service.logRetentionDays
+// recorded as the team's decision when it is shorter than a year.
+func logGroupMetadata(app *model.App, why string) map[string]any {
+	e := exceptions{"CT.CLOUDWATCH.PR.3": why}
+	if days := app.Service.LogRetentionDays; days < minLogRetentionDays {
+		e["CT.CLOUDWATCH.PR.2"] = fmt.Sprintf("app.yaml sets service.logRetentionDays to %d: the team chose to keep logs for less than "+
+			"the year this control asks (the default is %d)", days, minLogRetentionDays)
+	}
+	return exempt(nil, e)
 }

@@ -176,7 +176,7 @@ func planFingerprint(templates map[string][]byte) string {
 }
 
 // buildStacks builds every stack in plan order: keys (primary first),
-// artifact stores, then per target network, registry, service, delivery,
+// artifact stores, then per target logs, network, registry, service, delivery,
 // then source, build and pipeline. Every stack only depends on stacks
 // before it.
 func buildStacks(app *model.App) ([]*stack, error) {
@@ -197,7 +197,8 @@ func buildStacks(app *model.App) ([]*stack, error) {
 	}
 	var registries, delivery []string
 	for _, t := range app.Targets {
-		network, err := networkStack(app, t)
+		logs := logsStack(app, t)
+		network, err := networkStack(app, t, logs.id())
 		if err != nil {
 			return nil, err
 		}
@@ -205,10 +206,10 @@ func buildStacks(app *model.App) ([]*stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		service := serviceStack(app, t, network.id())
-		deliver := deliveryStack(app, t, network.id(), service.id(), keys[t.Region])
+		service := serviceStack(app, t, network.id(), logs.id())
+		deliver := deliveryStack(app, t, network.id(), service.id(), keys[t.Region], logs.id())
 		deliver.needs(stackID(toolsAccount, t.Region, kindArtifacts), service.id())
-		list = append(list, network, registry, service, deliver)
+		list = append(list, logs, network, registry, service, deliver)
 		registries = append(registries, registry.id())
 		delivery = append(delivery, deliver.id())
 	}
@@ -219,7 +220,7 @@ func buildStacks(app *model.App) ([]*stack, error) {
 	build := buildStack(app, keys[app.Tools.Region], registries)
 	build.needs(delivery...)
 	list = append(list,
-		sourceStack(app),
+		sourceStack(app, keys[app.Tools.Region]),
 		build,
 		pipelineStack(app, keys, delivery),
 	)
@@ -240,26 +241,27 @@ func planEntry(app *model.App, s *stack, path string, body []byte, tree map[stri
 	}
 	resources, _ := tree["Resources"].(map[string]any)
 	return plan.Stack{
-		ID:             s.id(),
-		Account:        s.accountID,
-		AccountName:    s.accountName,
-		Region:         s.region,
-		StackName:      s.stackName,
-		Template:       path,
-		Body:           body,
-		Resources:      len(resources),
-		Frozen:         s.frozen,
-		Named:          named(resources),
-		Retained:       retained(resources),
-		Service:        s.service,
-		Quiesce:        s.quiesce,
-		DeployRole:     s.deployRole,
-		Parameters:     s.params,
-		Capabilities:   capabilities(s),
-		Tags:           tags,
-		DependsOn:      s.dependsOn,
-		Retain:         s.retain,
-		TemplateBucket: s.templateBucket,
+		ID:                   s.id(),
+		Account:              s.accountID,
+		AccountName:          s.accountName,
+		Region:               s.region,
+		StackName:            s.stackName,
+		Template:             path,
+		Body:                 body,
+		Resources:            len(resources),
+		Frozen:               s.frozen,
+		Named:                named(resources),
+		Retained:             retained(resources),
+		Service:              s.service,
+		Quiesce:              s.quiesce,
+		DefaultSecurityGroup: s.defaultSG,
+		DeployRole:           s.deployRole,
+		Parameters:           s.params,
+		Capabilities:         capabilities(s),
+		Tags:                 tags,
+		DependsOn:            s.dependsOn,
+		Retain:               s.retain,
+		TemplateBucket:       s.templateBucket,
 	}
 }
 

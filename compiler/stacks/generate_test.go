@@ -61,8 +61,8 @@ func TestBadNetworkFails(t *testing.T) {
 
 // TestPlan checks plan.json parses, points at generated templates, binds
 // parameters the templates declare to outputs the producers declare, and
-// marks exactly the stateful stacks (key, artifacts, registry, source)
-// retained.
+// marks exactly the stateful stacks (key, artifacts, logs, registry,
+// source) retained.
 func TestPlan(t *testing.T) {
 	for name, app := range variants() {
 		t.Run(name, func(t *testing.T) {
@@ -98,14 +98,14 @@ func TestPlan(t *testing.T) {
 					}
 				}
 				kind := s.ID[strings.LastIndex(s.ID, "/")+1:]
-				if want := kind == "key" || kind == "artifacts" || kind == "registry" || kind == "source"; s.Retain != want {
+				if want := kind == "key" || kind == "artifacts" || kind == "logs" || kind == "registry" || kind == "source"; s.Retain != want {
 					t.Errorf("%s: retain = %v", s.ID, s.Retain)
 				}
 				if s.Tags["bgc:app"] != app.Name {
 					t.Errorf("%s: tags %v lack bgc:app", s.ID, s.Tags)
 				}
 			}
-			want := 2*len(app.ArtifactRegions()) + 4*len(app.Targets) + 3
+			want := 2*len(app.ArtifactRegions()) + 5*len(app.Targets) + 3
 			if len(p.Stacks) != want {
 				t.Errorf("%d stacks, want %d", len(p.Stacks), want)
 			}

@@ -73,7 +73,9 @@ func hookFunction(app *model.App, t model.Target, tpl *cfn.Template, id, kind, c
 	tpl.Add(id+"LogGroup", &logs.LogGroup{
 		LogGroupName:                         str(logGroup),
 		RetentionInDays:                      num(app.Service.LogRetentionDays),
+		KmsKeyId:                             str(cfn.Ref(outLogKeyArn)),
 		Tags:                                 appTags(app),
+		AWSCloudFormationMetadata:            logGroupMetadata(app, whyLogKeyParameter),
 		AWSCloudFormationDeletionPolicy:      del,
 		AWSCloudFormationUpdateReplacePolicy: deleteOnReplace,
 	})
@@ -85,20 +87,36 @@ func hookFunction(app *model.App, t model.Target, tpl *cfn.Template, id, kind, c
 	role := namedRole(app, app.HookRoleName(kind, t.Region), serviceTrust("lambda.amazonaws.com"), statements...)
 	tpl.Add(id+"Role", role)
 	tpl.Add(id+"Function", &lambda.Function{
-		FunctionName:  str(name),
-		Description:   str(description),
-		Runtime:       str(hookRuntime),
-		Handler:       str("index.handler"),
-		Role:          cfn.GetAtt(id+"Role", "Arn"),
-		Timeout:       num(timeout),
-		MemorySize:    num(128),
-		Code:          &lambda.Function_Code{ZipFile: str(code)},
-		LoggingConfig: &lambda.Function_LoggingConfig{LogGroup: str(cfn.Ref(id + "LogGroup"))},
-		Environment:   &lambda.Function_Environment{Variables: env},
-		VpcConfig:     vpc,
-		Tags:          appTags(app),
+		FunctionName:              str(name),
+		Description:               str(description),
+		Runtime:                   str(hookRuntime),
+		Handler:                   str("index.handler"),
+		Role:                      cfn.GetAtt(id+"Role", "Arn"),
+		Timeout:                   num(timeout),
+		MemorySize:                num(128),
+		Code:                      &lambda.Function_Code{ZipFile: str(code)},
+		LoggingConfig:             &lambda.Function_LoggingConfig{LogGroup: str(cfn.Ref(id + "LogGroup"))},
+		Environment:               &lambda.Function_Environment{Variables: env},
+		VpcConfig:                 vpc,
+		Tags:                      appTags(app),
+		AWSCloudFormationMetadata: exempt(nil, hookFunctionExceptions(vpc != nil)),
 	})
 	return role
+}
+
+// hookFunctionExceptions are the rules a hook function is exempt from.
+func hookFunctionExceptions(inVPC bool) exceptions {
+	e := exceptions{
+		"LAMBDA_DLQ_CHECK":         whyNoDLQHook,
+		"LAMBDA_CONCURRENCY_CHECK": whyNoReservedConcurrency,
+	}
+	if inVPC {
+		e["CT.LAMBDA.PR.3"] = "the function runs in the target's private subnets and its own security group, passed as parameters " +
+			"from the network stack; the control accepts only literal subnet and group ids or ones in the same template"
+	} else {
+		e["LAMBDA_INSIDE_VPC"], e["CT.LAMBDA.PR.3"] = whyNoVPC, whyNoVPC
+	}
+	return e
 }
 
 // deploymentGroupARN is the target's deployment group for Fn::Sub.
@@ -197,6 +215,8 @@ func addSmokeTest(app *model.App, t model.Target, tpl *cfn.Template, private []s
 			{IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str("0.0.0.0/0"), Description: str("HTTPS to the EC2 and CodeDeploy APIs")},
 		},
 		Tags: appTags(app),
+		AWSCloudFormationMetadata: exempt(nil, exceptions{"EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE": "the smoke test reports to the CodeDeploy API " +
+			"and finds the load balancer's addresses through the EC2 API, on port 443 through the NAT gateway; those addresses are not fixed"}),
 	})
 	smoke := hookFunction(app, t, tpl, "SmokeTestHook", hookSmoke, smokeTestCode,
 		"Requests the health check and smoke-test paths through the test listener before production traffic moves", 300,

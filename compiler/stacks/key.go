@@ -14,8 +14,12 @@ const outKeyArn = "KeyArn"
 // paramPrimaryKeyArn is the replica stacks' parameter bound to the primary's KeyArn.
 const paramPrimaryKeyArn = "PrimaryKeyArn"
 
-// keyUsage are the data-key actions artifact encryption needs.
-var keyUsage = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+// keyUsage are the actions S3 needs from the key for SSE-KMS objects:
+// kms:GenerateDataKey to write, kms:Decrypt to read ("To upload an object
+// encrypted with an AWS KMS key ... you need kms:GenerateDataKey ...
+// kms:Decrypt", https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html),
+// only through S3 (kms:ViaService).
+var keyUsage = []string{"kms:Decrypt", "kms:GenerateDataKey"}
 
 // keyAdmin are the administrative actions, listed explicitly (no kms:*).
 var keyAdmin = []string{
@@ -23,7 +27,7 @@ var keyAdmin = []string{
 	"kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
 	"kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies",
 	"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ReplicateKey", "kms:RevokeGrant",
-	"kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+	"kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
 	"kms:UpdateKeyDescription", "kms:UpdatePrimaryRegion",
 }
 
@@ -97,10 +101,22 @@ func keyStack(app *model.App, region string) *stack {
 // and usage to the roles that touch artifacts in this region. Every role
 // is named through aws:PrincipalArn on its account's root principal, so
 // the key can be created before any of them exists.
+//
+// Administration stays with the tools account's IAM (its root principal:
+// whoever the account's own policies allow) and key.admins. It cannot be
+// narrowed to named principals: the identity that updates the key policy
+// (the deploy role, or the caller itself when it runs in the tools
+// account) must keep kms:PutKeyPolicy, which KMS checks on every change of
+// the policy, and bgc cannot know it in advance. Deleting the key takes an
+// explicit step instead: no statement allows kms:ScheduleKeyDeletion and
+// one denies it to everyone, so an administrator must first change the
+// key policy (docs/security.md).
 func keyPolicy(app *model.App, region string) map[string]any {
 	self := cfn.Sub(rootARN("${AWS::AccountId}"))
 	statements := []cfn.Statement{
 		cfn.Principal(cfn.Allow("KeyAdministration", keyAdmin, []string{"*"}), "AWS", self),
+		cfn.Principal(cfn.Statement{"Sid": "DenyKeyDeletion", "Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}, "AWS", "*"),
+		denyGrantsForNonAWSResources(),
 	}
 	if len(app.Key.Admins) > 0 {
 		admins := make([]string, len(app.Key.Admins))
@@ -113,17 +129,32 @@ func keyPolicy(app *model.App, region string) map[string]any {
 	if region == app.Tools.Region {
 		tools = append(tools, roleARN("${AWS::AccountId}", app.BuildRoleName()))
 	}
-	statements = append(statements, cfn.With(cfn.Principal(cfn.Allow("UseByPipelineAndBuild", keyUsage, []string{"*"}), "AWS", self),
-		"ArnEquals", "aws:PrincipalArn", subs(tools...)...))
+	statements = append(statements,
+		cfn.With(cfn.With(cfn.Principal(cfn.Allow("UseByPipelineAndBuild", keyUsage, []string{"*"}), "AWS", self),
+			"ArnEquals", "aws:PrincipalArn", subs(tools...)...),
+			"StringEquals", "kms:ViaService", cfn.Sub(viaService("s3"))),
+		cfn.With(cfn.Principal(cfn.Allow("DescribeByPipelineAndBuild", []string{"kms:DescribeKey"}, []string{"*"}), "AWS", self),
+			"ArnEquals", "aws:PrincipalArn", subs(tools...)...),
+		// The build's and the pull-request function's log groups in the
+		// tools region: CloudWatch Logs through its own principal, for this
+		// account's log groups (encrypt-log-data-kms.html).
+		cfn.With(cfn.Principal(cfn.Allow("CloudWatchLogs", []string{"kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"}, []string{"*"}),
+			"Service", cfn.Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
+			"ArnLike", "kms:EncryptionContext:aws:logs:arn", cfn.Sub(cfn.Partition+":logs:${AWS::Region}:${AWS::AccountId}:log-group:*")),
+	)
 	if roles := deployActionRoleARNs(app, region); len(roles) > 0 {
 		// Deploy actions only read artifacts, through S3. The key cannot
 		// narrow this to the Release artifact: with S3 Bucket Keys the
 		// encryption context is the bucket's ARN, not the object's; the
 		// bucket policy and the role's own policy do (releaseObjects).
-		statements = append(statements, cfn.With(cfn.With(cfn.Principal(
-			cfn.Allow("DecryptArtifactsByDeployActions", []string{"kms:Decrypt", "kms:DescribeKey"}, []string{"*"}), "AWS", subs(accountRoots(app, region)...)...),
-			"ArnEquals", "aws:PrincipalArn", subs(roles...)...),
-			"StringEquals", "kms:ViaService", cfn.Sub(viaService("s3"))))
+		accounts := subs(accountRoots(app, region)...)
+		statements = append(statements,
+			cfn.With(cfn.With(cfn.Principal(cfn.Allow("DecryptArtifactsByDeployActions", []string{"kms:Decrypt"}, []string{"*"}), "AWS", accounts...),
+				"ArnEquals", "aws:PrincipalArn", subs(roles...)...),
+				"StringEquals", "kms:ViaService", cfn.Sub(viaService("s3"))),
+			cfn.With(cfn.Principal(cfn.Allow("DescribeByDeployActions", []string{"kms:DescribeKey"}, []string{"*"}), "AWS", accounts...),
+				"ArnEquals", "aws:PrincipalArn", subs(roles...)...),
+		)
 	}
 	return cfn.PolicyDocument(statements...)
 }

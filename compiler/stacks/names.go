@@ -15,6 +15,9 @@ type physicalName struct {
 	pattern        *regexp.Regexp // optional: characters AWS allows
 }
 
+// eventRuleName is what EventBridge allows in a rule name: "[\.\-_A-Za-z0-9]+".
+var eventRuleName = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
+
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 
 // physicalNames lists every resource type the builders emit that takes a
@@ -35,6 +38,7 @@ var physicalNames = map[string]physicalName{
 	"AWS::ECS::TaskDefinition":                   {"Family", "task definition family", 255, nil},
 	"AWS::ElasticLoadBalancingV2::LoadBalancer":  {"Name", "load balancer name", 32, nil},
 	"AWS::ElasticLoadBalancingV2::TargetGroup":   {"Name", "target group name", 32, nil},
+	"AWS::Events::Rule":                          {"Name", "EventBridge rule name", 64, eventRuleName},
 	"AWS::IAM::Role":                             {"RoleName", "IAM role name", 64, nil},
 	"AWS::KMS::Alias":                            {"AliasName", "KMS alias", 256, nil},
 	"AWS::Lambda::Function":                      {"FunctionName", "Lambda function name", 64, nil},
@@ -46,6 +50,7 @@ var physicalNames = map[string]physicalName{
 var unnamedTypes = map[string]bool{
 	"AWS::ApplicationAutoScaling::ScalableTarget": true,
 	"AWS::EC2::EIP":                         true,
+	"AWS::EC2::FlowLog":                     true,
 	"AWS::EC2::InternetGateway":             true,
 	"AWS::EC2::NatGateway":                  true,
 	"AWS::EC2::Route":                       true,
@@ -56,7 +61,6 @@ var unnamedTypes = map[string]bool{
 	"AWS::EC2::VPC":                         true,
 	"AWS::EC2::VPCGatewayAttachment":        true,
 	"AWS::ElasticLoadBalancingV2::Listener": true,
-	"AWS::Events::Rule":                     true,
 	"AWS::KMS::Key":                         true,
 	"AWS::KMS::ReplicaKey":                  true,
 	"AWS::Lambda::Permission":               true,

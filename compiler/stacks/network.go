@@ -6,6 +6,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/ec2"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 // Outputs of the network stack.
@@ -17,7 +18,7 @@ const (
 
 // networkStack is the target's VPC: public subnets for the ALB and NAT,
 // private subnets for the tasks, NAT per AZ or a single one.
-func networkStack(app *model.App, t model.Target) (*stack, error) {
+func networkStack(app *model.App, t model.Target, logs string) (*stack, error) {
 	subnets, err := model.LayoutSubnets(t.Network)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.ID(), err)
@@ -33,8 +34,22 @@ func networkStack(app *model.App, t model.Target) (*stack, error) {
 	tpl.Add("PublicDefaultRoute", &ec2.Route{
 		RouteTableId: cfn.Ref("PublicRouteTable"), DestinationCidrBlock: str("0.0.0.0/0"),
 		GatewayId: str(cfn.Ref("InternetGateway")), AWSCloudFormationDependsOn: []string{"InternetGatewayAttachment"},
+		AWSCloudFormationMetadata: exempt(nil, exceptions{"NO_UNRESTRICTED_ROUTE_TO_IGW": whyPublicRoute}),
 	})
 	tpl.Output(outVpcID, "VPC id", cfn.Ref("Vpc"))
+	// Every flow of the VPC, to the target's log bucket (an S3 destination
+	// needs no IAM role: DeliverLogsPermissionArn is "required if the
+	// destination type is cloud-watch-logs and unsupported otherwise",
+	// AWS::EC2::FlowLog).
+	tpl.Add("FlowLog", &ec2.FlowLog{
+		ResourceId:             cfn.Ref("Vpc"),
+		ResourceType:           "VPC",
+		TrafficType:            str("ALL"),
+		LogDestinationType:     str("s3"),
+		LogDestination:         str(fmt.Sprintf("arn:%s:s3:::%s/%s/", model.Partition(t.Region), app.LogBucketName(t.AccountID, t.Region), flowLogPrefix)),
+		MaxAggregationInterval: num(600),
+		Tags:                   tg,
+	})
 
 	nats := t.Network.AZs
 	if t.Network.NAT == model.NATSingle {
@@ -68,5 +83,15 @@ func networkStack(app *model.App, t model.Target) (*stack, error) {
 		tpl.Output(outPublicSubnet+n, "public subnet in AZ "+n, cfn.Ref("PublicSubnet"+n))
 		tpl.Output(outPrivateSubnet+n, "private subnet in AZ "+n, cfn.Ref("PrivateSubnet"+n))
 	}
-	return workloadStack(app, t, kindNetwork, tpl), nil
+	st := workloadStack(app, t, kindNetwork, tpl)
+	// The VPC's default security group allows all traffic between its
+	// members and all egress; nothing bgc creates uses it, and
+	// CloudFormation cannot edit it, so the deployer revokes its rules
+	// (deploy/defaultsg.go). AWS Config's vpc-default-security-group-closed
+	// "is NON_COMPLIANT if the default security group has one or more
+	// inbound or outbound traffic rules"
+	// (https://docs.aws.amazon.com/config/latest/developerguide/vpc-default-security-group-closed.html).
+	st.defaultSG = &plan.DefaultSecurityGroup{VpcOutput: outVpcID}
+	st.needs(logs)
+	return st, nil
 }

@@ -142,9 +142,19 @@ func pipelineStack(app *model.App, keys map[string]string, delivery []string) *s
 		Tags:                     appTags(app),
 	})
 
-	tpl.Add("StartRole", namedRole(app, app.PipelineEventsRoleName(), serviceTrust("events.amazonaws.com"),
+	// The rule has a name so that the role's trust can name it: EventBridge
+	// sets aws:SourceArn to "The ARN of the rule that is sending the event"
+	// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html),
+	// a rule on the default bus being arn:...:rule/NAME (eb-rule-dlq.html).
+	// AWS shows no trust policy for events.amazonaws.com with the key; the
+	// keys' meaning is documented, so the condition follows it.
+	startRule := cfn.Partition + ":events:${AWS::Region}:${AWS::AccountId}:rule/" + app.PipelineStartRuleName()
+	tpl.Add("StartRole", namedRole(app, app.PipelineEventsRoleName(),
+		cfn.PolicyDocument(cfn.With(cfn.With(cfn.Principal(cfn.Statement{"Effect": "Allow", "Action": "sts:AssumeRole"}, "Service", "events.amazonaws.com"),
+			"StringEquals", "aws:SourceAccount", cfn.Ref("AWS::AccountId")), "ArnEquals", "aws:SourceArn", cfn.Sub(startRule))),
 		cfn.Allow("StartPipeline", []string{"codepipeline:StartPipelineExecution"}, subs(pipelineARN(app)))))
 	tpl.Add("StartRule", &events.Rule{
+		Name:         str(app.PipelineStartRuleName()),
 		Description:  str("merges to " + app.Source.Branch + " start the pipeline"),
 		EventPattern: branchChange(app, app.Source.Branch),
 		State:        str("ENABLED"),

@@ -170,7 +170,13 @@ func references(resources map[string]any, s plan.Stack) []thing {
 				}
 			}
 		case "AWS::S3::BucketPolicy":
-			out = append(out, key("bucket", "", "", str(props["Bucket"])))
+			bucket := str(props["Bucket"])
+			if ref, ok := props["Bucket"].(map[string]any); ok { // Ref of a bucket in the template
+				b, _ := resources[str(ref["Ref"])].(map[string]any)
+				bp, _ := b["Properties"].(map[string]any)
+				bucket = str(bp["BucketName"])
+			}
+			out = append(out, key("bucket", "", "", bucket))
 		case "AWS::CodePipeline::Pipeline":
 			for _, st := range props["ArtifactStores"].([]any) {
 				out = append(out, key("bucket", "", "", str(st.(map[string]any)["ArtifactStore"].(map[string]any)["Location"])))

@@ -40,6 +40,15 @@ func crossAccountTrust(account, role string) map[string]any {
 
 // partitionARN rewrites a user-given ARN to use ${AWS::Partition} and
 // escapes any literal "${" so it survives Fn::Sub.
+// literalARN is an ARN with the partition of region written out.
+func literalARN(arn, region string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) == 3 && parts[0] == "arn" {
+		return "arn:" + model.Partition(region) + ":" + parts[2]
+	}
+	return arn
+}
+
 func partitionARN(arn string) string {
 	arn = strings.ReplaceAll(arn, "${", "${!")
 	parts := strings.SplitN(arn, ":", 3)

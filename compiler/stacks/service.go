@@ -32,7 +32,7 @@ const tlsPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 // with production and test listeners and two target groups, security
 // groups with explicit egress, the ECS cluster, log group, roles, the
 // initial task definition and the CODE_DEPLOY-controlled Fargate service.
-func serviceStack(app *model.App, t model.Target, network string) *stack {
+func serviceStack(app *model.App, t model.Target, network, logStack string) *stack {
 	svc := app.Service
 	tpl := cfn.New(fmt.Sprintf("bgc %s/%s service of %s: ALB, ECS cluster and Fargate service under CodeDeploy blue/green.",
 		app.Name, svc.Name, t.ID()))
@@ -41,6 +41,8 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 
 	vpc := tpl.Param(outVpcID, "AWS::EC2::VPC::Id", "VPC of the target")
 	st.bind(outVpcID, network, outVpcID)
+	logKey := tpl.Param(outLogKeyArn, "String", "key of the target's log groups")
+	st.bind(outLogKeyArn, logStack, outLogKeyArn)
 	var public, private []string
 	for i := 1; i <= t.Network.AZs; i++ {
 		for _, p := range []struct {
@@ -79,6 +81,12 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 			IpProtocol: "tcp", FromPort: num(svc.Port), ToPort: num(svc.Port), CidrIp: str(t.Network.CIDR), Description: str("to tasks"),
 		}},
 		Tags: tg,
+		AWSCloudFormationMetadata: exempt(nil, exceptions{
+			"EC2_SECURITY_GROUP_INGRESS_OPEN_TO_WORLD_RULE": "the load balancer is internet-facing: it admits clients from anywhere on its production ports " +
+				"(the test listener only from deployment.testListener.cidr)",
+			"SECURITY_GROUP_INGRESS_CIDR_NON_32_RULE": "the load balancer admits clients from anywhere on its production ports and the test listener " +
+				"from deployment.testListener.cidr (and the smoke test from the private subnets); none of them is one address",
+		}),
 	})
 	tpl.Add("ServiceSecurityGroup", &ec2.SecurityGroup{
 		GroupDescription: "tasks of " + app.ECSServiceName(),
@@ -90,7 +98,8 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		SecurityGroupEgress: []ec2.SecurityGroup_Egress{{
 			IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str("0.0.0.0/0"), Description: str("HTTPS to AWS APIs and registries"),
 		}},
-		Tags: tg,
+		Tags:                      tg,
+		AWSCloudFormationMetadata: exempt(nil, exceptions{"EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE": whyWorldEgress}),
 	})
 
 	tpl.Add("LoadBalancer", &elb.LoadBalancer{
@@ -103,6 +112,10 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 			{Key: str("routing.http.drop_invalid_header_fields.enabled"), Value: str("true")},
 			// bgc destroy turns it off before deleting the stack.
 			{Key: str("deletion_protection.enabled"), Value: str("true")},
+			// The bucket's name is literal, as CT.ELASTICLOADBALANCING.PR.6 reads it.
+			{Key: str("access_logs.s3.enabled"), Value: str("true")},
+			{Key: str("access_logs.s3.bucket"), Value: str(app.LogBucketName(t.AccountID, t.Region))},
+			{Key: str("access_logs.s3.prefix"), Value: str(albLogPrefix)},
 		},
 		Tags: tg,
 	})
@@ -135,9 +148,11 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		Tags:            tg,
 	})
 	tpl.Add("LogGroup", &logs.LogGroup{
-		LogGroupName:    str(app.LogGroupName()),
-		RetentionInDays: num(svc.LogRetentionDays),
-		Tags:            tg,
+		LogGroupName:              str(app.LogGroupName()),
+		RetentionInDays:           num(svc.LogRetentionDays),
+		KmsKeyId:                  str(logKey),
+		Tags:                      tg,
+		AWSCloudFormationMetadata: logGroupMetadata(app, whyLogKeyParameter),
 		// Delete: a retained group would block re-creating the stack (same name).
 		AWSCloudFormationDeletionPolicy:      del,
 		AWSCloudFormationUpdateReplacePolicy: deleteOnReplace,
@@ -158,7 +173,9 @@ func serviceStack(app *model.App, t model.Target, network string) *stack {
 		ExecutionRoleArn:           str(cfn.GetAtt("ExecutionRole", "Arn")),
 		TaskRoleArn:                str(cfn.GetAtt("TaskRole", "Arn")),
 		ContainerDefinitions:       []ecs.TaskDefinition_ContainerDefinition{bootstrapContainer(app, t)},
+		Volumes:                    bootstrapFS(app).volumes(),
 		Tags:                       tg,
+		AWSCloudFormationMetadata:  exemptIfAny(bootstrapExceptions(app)),
 		AWSCloudFormationDependsOn: []string{"LogGroup"},
 	})
 	service := &ecs.Service{
@@ -278,19 +295,23 @@ func addListeners(app *model.App, t model.Target, st *stack) {
 		return []elb.Listener_Action{{Type: "forward", TargetGroupArn: str(cfn.If(cond, cfn.Ref("GreenTargetGroup"), cfn.Ref("BlueTargetGroup")))}}
 	}
 	live := forward(paramProdColor, condProdGreen, outProdListener, "production listener")
-	prod := &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(80), DefaultActions: live}
+	http := exempt(nil, exceptions{"ELBV2_LISTENER_PROTOCOL_RULE": whyHTTPListener, "ELBV2_LISTENER_SSL_POLICY_RULE": whyHTTPListener, "CT.ELASTICLOADBALANCING.PR.1": whyHTTPListener})
+	prod := &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(80), DefaultActions: live, AWSCloudFormationMetadata: http}
 	test := &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTP"), Port: num(t.TestListener.Port),
-		DefaultActions: forward(paramTestColor, condTestGreen, outTestListener, "test listener")}
+		DefaultActions: forward(paramTestColor, condTestGreen, outTestListener, "test listener"), AWSCloudFormationMetadata: http}
 	forwarding := "ProductionListener"
 	if https {
-		cert := []elb.Listener_Certificate{{CertificateArn: str(cfn.Sub(partitionARN(t.CertificateARN)))}}
+		// The certificate's ARN is literal (the partition is the target's),
+		// as ELBV2_ACM_CERTIFICATE_REQUIRED and CT.ELASTICLOADBALANCING.PR.2 read it.
+		cert := []elb.Listener_Certificate{{CertificateArn: str(literalARN(t.CertificateARN, t.Region))}}
 		tpl.Add("HttpsListener", &elb.Listener{LoadBalancerArn: cfn.Ref("LoadBalancer"), Protocol: str("HTTPS"), Port: num(443),
 			SslPolicy: str(tlsPolicy), Certificates: cert, DefaultActions: live})
 		prod.DefaultActions = []elb.Listener_Action{{Type: "redirect", RedirectConfig: &elb.Listener_RedirectConfig{
 			Protocol: str("HTTPS"), Port: str("443"), StatusCode: "HTTP_301",
 		}}}
 		prod.AWSCloudFormationDependsOn = []string{"HttpsListener"}
-		test.Protocol, test.SslPolicy, test.Certificates = str("HTTPS"), str(tlsPolicy), cert
+		prod.AWSCloudFormationMetadata = exempt(nil, exceptions{"ELBV2_LISTENER_PROTOCOL_RULE": whyRedirectListener, "ELBV2_LISTENER_SSL_POLICY_RULE": whyRedirectListener})
+		test.Protocol, test.SslPolicy, test.Certificates, test.AWSCloudFormationMetadata = str("HTTPS"), str(tlsPolicy), cert, nil
 		forwarding = "HttpsListener"
 	}
 	tpl.Add("ProductionListener", prod)

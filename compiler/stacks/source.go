@@ -40,7 +40,7 @@ func branchChange(app *model.App, branch string) map[string]any {
 // sourceStack is the CodeCommit repository and, when pull-request
 // automation is on, the Lambda that opens a pull request from
 // Source.PullRequestsFrom to Source.Branch on every push.
-func sourceStack(app *model.App) *stack {
+func sourceStack(app *model.App, toolsKey string) *stack {
 	tpl := cfn.New(fmt.Sprintf("bgc %s source repository %s.", app.Name, app.Source.Repository))
 	st := toolsStack(app, app.Tools.Region, kindSource, tpl)
 	// The repository holds the code; see registryStack for why it is retained.
@@ -55,11 +55,15 @@ func sourceStack(app *model.App) *stack {
 	if app.Source.PullRequestsFrom == "" {
 		return st
 	}
+	keyArn := tpl.Param(paramKeyArn, "String", "ARN of the artifact key in the tools region (the log group's)")
+	st.bind(paramKeyArn, toolsKey, outKeyArn)
 	logGroup := "/aws/lambda/" + app.PRLambdaName()
 	tpl.Add("PullRequestLogGroup", &logs.LogGroup{
 		LogGroupName:                         str(logGroup),
 		RetentionInDays:                      num(app.Service.LogRetentionDays),
+		KmsKeyId:                             str(keyArn),
 		Tags:                                 appTags(app),
+		AWSCloudFormationMetadata:            logGroupMetadata(app, whyToolsKeyParameter),
 		AWSCloudFormationDeletionPolicy:      del,
 		AWSCloudFormationUpdateReplacePolicy: deleteOnReplace,
 	})
@@ -82,6 +86,12 @@ func sourceStack(app *model.App) *stack {
 			"REPOSITORY": app.Source.Repository, "SOURCE_BRANCH": app.Source.PullRequestsFrom, "TARGET_BRANCH": app.Source.Branch,
 		}},
 		Tags: appTags(app),
+		AWSCloudFormationMetadata: exempt(nil, exceptions{
+			"LAMBDA_INSIDE_VPC": whyNoVPC, "CT.LAMBDA.PR.3": whyNoVPC,
+			"LAMBDA_CONCURRENCY_CHECK": whyNoReservedConcurrency,
+			"LAMBDA_DLQ_CHECK": "EventBridge invokes the function for each push and retries failed invocations; the function is idempotent " +
+				"(one pull request per merge base), and the next push opens the pull request a lost event did not",
+		}),
 	})
 	tpl.Add("PullRequestRule", &events.Rule{
 		Description:  str("pushes to " + app.Source.PullRequestsFrom + " open a pull request"),

@@ -25,6 +25,18 @@ func taskdefJSON(app *model.App, t model.Target) ([]byte, error) {
 		"portMappings":     []any{map[string]any{"containerPort": app.Service.Port, "hostPort": app.Service.Port, "protocol": "tcp"}},
 		"logConfiguration": map[string]any{"logDriver": c.LogConfiguration.LogDriver, "options": c.LogConfiguration.Options},
 	}
+	container["readonlyRootFilesystem"] = *c.ReadonlyRootFilesystem
+	if c.User != nil {
+		container["user"] = *c.User
+	}
+	var mounts, volumes []any
+	for _, m := range c.MountPoints {
+		mounts = append(mounts, map[string]any{"sourceVolume": *m.SourceVolume, "containerPath": *m.ContainerPath, "readOnly": false})
+		volumes = append(volumes, map[string]any{"name": *m.SourceVolume})
+	}
+	if len(mounts) > 0 {
+		container["mountPoints"] = mounts
+	}
 	if len(c.Environment) > 0 {
 		env := make([]any, len(c.Environment))
 		for i, kv := range c.Environment {
@@ -52,6 +64,9 @@ func taskdefJSON(app *model.App, t model.Target) ([]byte, error) {
 		"memory":                  fmt.Sprint(app.Service.Memory),
 		"containerDefinitions":    []any{container},
 		"tags":                    taskdefTags(app),
+	}
+	if len(volumes) > 0 {
+		def["volumes"] = volumes
 	}
 	return cfn.Marshal(def, cfn.JSON)
 }

@@ -426,14 +426,14 @@ func TestDiffAgainstBuild(t *testing.T) {
 		t.Fatalf("build: exit %d: %s", code, stderr)
 	}
 	code, stdout, stderr := run("diff", example, "--against", out)
-	if code != 0 || stdout != "0 changed, 0 new, 0 removed, 21 unchanged stacks\n" {
+	if code != 0 || stdout != "0 changed, 0 new, 0 removed, 24 unchanged stacks\n" {
 		t.Errorf("no change: exit %d\n%s%s", code, stdout, stderr)
 	}
 	count := variant(t, "desiredCount: 2", "desiredCount: 4")
 	code, stdout, _ = run("diff", count, "--against", out)
 	want := "test1/ap-south-1/service (stack poc-web-service in 222222222222 ap-south-1): changed\n" +
 		"  ~ ScalableTarget (AWS::ApplicationAutoScaling::ScalableTarget): MaxCapacity, MinCapacity\n"
-	if code != cli.ExitInternal || !strings.Contains(stdout, want) || !strings.HasSuffix(stdout, "4 changed, 0 new, 0 removed, 17 unchanged stacks\n") {
+	if code != cli.ExitInternal || !strings.Contains(stdout, want) || !strings.HasSuffix(stdout, "4 changed, 0 new, 0 removed, 20 unchanged stacks\n") {
 		t.Errorf("desiredCount: exit %d, want 1 and %q:\n%s", code, want, stdout)
 	}
 	code, stdout, _ = run("diff", variant(t, "port: 80\n", "port: 8080\n"), "--against", out, "--output", "json")

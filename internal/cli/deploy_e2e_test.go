@@ -79,8 +79,8 @@ func TestDeployExampleThroughCLI(t *testing.T) {
 		t.Fatalf("first deploy: exit %d\n%s", code, stderr)
 	}
 	first := summaryStatuses(t, stdout)
-	if len(first) != 24 {
-		t.Errorf("the example plan has 21 stacks and 3 accounts to prepare; the summary lists %d", len(first))
+	if len(first) != 27 {
+		t.Errorf("the example plan has 24 stacks and 3 accounts to prepare; the summary lists %d", len(first))
 	}
 	for id, st := range first {
 		if st != "created" {
@@ -146,7 +146,7 @@ func TestDeployFromEditedPlan(t *testing.T) {
 	code, stdout, stderr := run("deploy", "--from", dir, "--yes")
 	prefix := "bgc: " + filepath.Join(dir, "plan.json") + ": "
 	for _, want := range []string{
-		prefix + `stack "test3/us-east-1/network": account "4444" is not a 12-digit AWS account id`,
+		prefix + `stack "test3/us-east-1/logs": account "4444" is not a 12-digit AWS account id`,
 		prefix + `stack "test2/eu-central-1/registry": template "../../etc/registry.yaml" is not a path inside the plan's directory`,
 	} {
 		if !strings.Contains(stderr, want+"\n") {
@@ -205,7 +205,7 @@ func TestDiffAndRefusalsAgainstDeployed(t *testing.T) {
 		t.Fatalf("deploy: exit %d\n%s", code, stderr)
 	}
 	code, stdout, stderr := run("diff", example)
-	if code != 0 || stdout != "0 changed, 0 new, 0 removed, 21 unchanged stacks\n" {
+	if code != 0 || stdout != "0 changed, 0 new, 0 removed, 24 unchanged stacks\n" {
 		t.Fatalf("diff right after the deploy: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -240,7 +240,7 @@ func TestDiffAndRefusalsAgainstDeployed(t *testing.T) {
 
 	code, stdout, stderr = run("destroy", count, "--target", "test3/us-east-1", "--dry-run", "--output", "json")
 	got := summaryStatuses(t, stdout)
-	if code != 0 || len(got) != 4 || got["test3/us-east-1/service"] != "planned" || got["test3/us-east-1/registry"] != "retained" {
+	if code != 0 || len(got) != 5 || got["test3/us-east-1/service"] != "planned" || got["test3/us-east-1/registry"] != "retained" || got["test3/us-east-1/logs"] != "retained" {
 		t.Errorf("destroy --target --dry-run: exit %d %v\n%s", code, got, stderr)
 	}
 	if code, _, stderr := run("destroy", count, "--target", "test9/us-east-1"); code != 2 || !strings.Contains(stderr, "--target \"test9/us-east-1\": no such target") {

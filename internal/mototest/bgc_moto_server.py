@@ -50,6 +50,12 @@ moto changes, and bgc's templates are deployed as they are.
    Here such a resource stays as it was (moto does not apply the change),
    and a target group applies the health-check properties CloudFormation
    updates in place (ModifyTargetGroup), so an update of them is visible.
+
+8. Flow logs to a folder of a bucket. AWS takes an S3 destination
+   "arn:aws:s3:::bucket/folder/" ("You can also specify a subfolder in the
+   bucket", VPC flow logs to Amazon S3); moto looked up a bucket named
+   "bucket/folder/" and created no flow log. Here the bucket is looked up by
+   its name and the flow log keeps the destination it was given.
 """
 
 import sys
@@ -268,6 +274,29 @@ def _patch_target_group():
 
 
 _patch_target_group()
+
+
+def _patch_flow_logs():
+    from moto.ec2.models.flow_logs import FlowLogsBackend
+
+    original = FlowLogsBackend.create_flow_logs
+
+    def create_flow_logs(self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn,
+                         log_destination_type, log_destination, *args, **kwargs):
+        bucket_only = log_destination
+        if log_destination_type == "s3" and log_destination and log_destination.count(":") >= 5:
+            head, _, path = log_destination.rpartition(":")
+            bucket_only = head + ":" + path.split("/", 1)[0]
+        flow_logs, unsuccessful = original(self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn,
+                                           log_destination_type, bucket_only, *args, **kwargs)
+        for fl in flow_logs:
+            fl.log_destination = log_destination
+        return flow_logs, unsuccessful
+
+    FlowLogsBackend.create_flow_logs = create_flow_logs
+
+
+_patch_flow_logs()
 
 if __name__ == "__main__":
     from moto.server import main

@@ -99,7 +99,7 @@ func NewFaultProxy(target string, rate float64, seed int64, limit int) (*FaultPr
 		case FaultThrottle:
 			w.Header().Set("Content-Type", "text/xml")
 			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`)
+			fmt.Fprint(w, throttleReply(r))
 		case FaultTooMany:
 			w.WriteHeader(http.StatusTooManyRequests)
 		case FaultUnavail:
@@ -182,6 +182,16 @@ func (p *FaultProxy) apply(ru *rule, rp *httputil.ReverseProxy, w http.ResponseW
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// throttleReply is the throttling error body of the request's service:
+// EC2's query protocol has its own error shape and code
+// ("RequestLimitExceeded"), the other query services share CloudFormation's.
+func throttleReply(r *http.Request) string {
+	if strings.Contains(r.Header.Get("Authorization"), "/ec2/aws4_request") {
+		return `<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>`
+	}
+	return `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`
 }
 
 // readAction reads the query protocol's Action from a form body (or the
