@@ -267,3 +267,31 @@ func TestTypeChange(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
+
+// TestNamingAnUnnamedResource: giving a resource a name replaces it, which
+// CloudFormation can do (the generated name it holds is not the new one);
+// renaming to a name that stays the same cannot be, and is refused.
+func TestNamingAnUnnamedResource(t *testing.T) {
+	rule := func(name string) *plan.Plan {
+		body := "Resources:\n  Rule:\n    Type: AWS::Events::Rule\n    Properties: {State: ENABLED, ScheduleExpression: rate(1 day)"
+		var mods []func(*plan.Stack)
+		if name != "" {
+			body += ", Name: " + name
+			mods = append(mods, func(s *plan.Stack) {
+				s.Named = []plan.Named{{LogicalID: "Rule", Type: "AWS::Events::Rule", Name: name}}
+			})
+		}
+		return &plan.Plan{App: "a", Stacks: []plan.Stack{stackOf("tools/us-east-1/pipeline", body+"}\n", mods...)}}
+	}
+	rep := compare(t, update.Side{Plan: rule("")}, update.Side{Plan: rule("a-start")})
+	if c := change(t, rep, "tools/us-east-1/pipeline", "Rule"); !c.Replace || c.Refused != nil {
+		t.Errorf("naming an unnamed rule: %+v", c)
+	}
+	if got := rep.Refusals(); len(got) != 0 {
+		t.Errorf("refused: %q", got)
+	}
+	rep = compare(t, update.Side{Plan: rule("a-start")}, update.Side{Plan: rule("a-start")})
+	if rep.Changed() {
+		t.Errorf("no change reported as %+v", rep)
+	}
+}

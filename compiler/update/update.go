@@ -356,10 +356,19 @@ func (c *comparison) refusals(old, s *plan.Stack, ot *template, sr *StackReport)
 	for _, n := range s.Named {
 		named[n.LogicalID] = n.Name
 	}
+	// So may a resource that had no name: the generated name it holds
+	// cannot be the one the new resource takes.
 	renamed := map[string]bool{}
+	wasNamed := map[string]bool{}
 	for _, n := range namesOf(old, ot) {
+		wasNamed[n.LogicalID] = true
 		if now, ok := named[n.LogicalID]; ok && n.Name != "" && now != "" && now != n.Name {
 			renamed[n.LogicalID] = true
+		}
+	}
+	for id, now := range named {
+		if _, existed := ot.Resources[id]; existed && !wasNamed[id] && now != "" {
+			renamed[id] = true
 		}
 	}
 	// What the deployed template retains, whatever the new plan says.
