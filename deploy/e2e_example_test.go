@@ -21,7 +21,7 @@ import (
 )
 
 // exampleOut is the compiler's committed output for the blue/green example.
-var exampleOut = filepath.Join("..", "examples", "global-bluegreen", "out")
+var exampleOut = filepath.Join("..", "examples", "global-bluegreen", "deploy")
 
 // TestExampleGlobalBlueGreen deploys the whole example plan with the direct
 // method, checks in each account and region that its buckets, KMS aliases,

@@ -103,3 +103,13 @@ func isIndex(s string) bool {
 	}
 	return true
 }
+
+// HasErrors says any diagnostic makes the file invalid (not a warning).
+func (ds Diagnostics) HasErrors() bool {
+	for _, d := range ds {
+		if !d.Warning {
+			return true
+		}
+	}
+	return false
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -15,9 +16,11 @@ func newBuildCmd(e *env) *cobra.Command {
 	var check bool
 	var recreate []string
 	cmd := &cobra.Command{
-		Use:   "build FILE -o DIR",
+		Use:   "build [FILE] [-o DIR]",
 		Short: "Generate every template, taskdef, appspec, buildspec and the plan",
-		Long: `Build validates FILE and writes into DIR every CloudFormation template per
+		Long: `Build validates FILE (default ./app.yaml) and writes into DIR (default
+source.outputDir, "deploy", next to FILE: where the pipeline's build reads
+it in the repository) every CloudFormation template per
 account and region (DIR/<account>/<region>/<stack>.template.yaml), each
 target's taskdef.json and appspec.yaml, buildspec.yml and plan.json. Output
 is byte-for-byte deterministic: commit it and review it.
@@ -41,21 +44,30 @@ every change of a build.
 With --check nothing is written: build exits 1 and lists missing, stale and
 extra files (recorded by the earlier build, no longer generated) when DIR
 differs from what would be generated, 0 when it matches.`,
-		Example: `  bgc build examples/global-bluegreen/app.yaml -o out
-  bgc build --check -o deploy app.yaml`,
-		Args: cobra.ExactArgs(1),
+		Example: `  bgc build
+  bgc build examples/global-bluegreen/app.yaml
+  bgc build --check`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if outDir == "" {
-				return fail(ExitInvalid, "build needs an output directory: -o DIR")
+			if cmd.Flags().Changed("output") {
+				fmt.Fprintln(e.stderr, "bgc: warning: --output DIR is deprecated: use -o/--out DIR (--output names formats in bgc)")
+			}
+			file, err := appFile(args)
+			if err != nil {
+				return err
+			}
+			if file == "-" {
+				return fail(ExitInvalid, "build reads FILE from disk: source.outputDir is relative to its directory")
 			}
 			f, err := compiler.ParseFormat(format)
 			if err != nil {
 				return fail(ExitInvalid, "--format must be yaml or json, not %q", format)
 			}
-			out, err := e.compile(args[0], compiler.Options{Format: f})
+			out, err := e.compile(file, compiler.Options{Format: f})
 			if err != nil {
 				return err
 			}
+			outDir = e.buildDir(file, outDir, out.App.Source.OutputDir)
 			if check {
 				d, err := diffTree(outDir, out.Files)
 				if err != nil {
@@ -77,7 +89,7 @@ differs from what would be generated, 0 when it matches.`,
 				for _, p := range d.Extra {
 					fmt.Fprintf(e.stdout, "extra: %s\n", p)
 				}
-				fmt.Fprintf(e.stderr, "bgc: %s is out of date; run: bgc build %s -o %s\n", outDir, args[0], outDir)
+				fmt.Fprintf(e.stderr, "bgc: %s is out of date; run: %s\n", outDir, rebuild(file, outDir, cmd.Flags().Changed("out") || cmd.Flags().Changed("output")))
 				return silent(ExitInternal)
 			}
 			prev, err := previousBuild(outDir)
@@ -108,7 +120,9 @@ differs from what would be generated, 0 when it matches.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&outDir, "output", "o", "", "output directory (required)")
+	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (default: source.outputDir next to FILE, where the pipeline reads it)")
+	cmd.Flags().StringVar(&outDir, "output", "", "output directory")
+	_ = cmd.Flags().MarkHidden("output") // the name before -o/--out; --output names formats in bgc
 	cmd.Flags().StringVar(&format, "format", "yaml", "template format: yaml or json")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if DIR differs from what would be generated")
 	cmd.Flags().StringSliceVar(&recreate, "recreate", nil, "accept changes that need target ACCOUNT/REGION recreated (repeatable)")
@@ -123,4 +137,43 @@ func outDirFailure(err error) error {
 		return fail(ExitInvalid, "%v", err)
 	}
 	return fail(ExitInternal, "%v", err)
+}
+
+// buildDir is where build writes: -o DIR, or source.outputDir next to the
+// app.yaml. The generated buildspec and CodeBuild project read the build
+// from source.outputDir in the repository, so a build elsewhere is one the
+// pipeline will not see: say so.
+func (e *env) buildDir(file, flag, outputDir string) string {
+	want := filepath.Join(filepath.Dir(file), filepath.FromSlash(outputDir))
+	if flag == "" {
+		return want
+	}
+	if !samePath(flag, want) {
+		fmt.Fprintf(e.stderr, "bgc: warning: the pipeline reads the build from %s/ in the repository (source.outputDir), not %s; "+
+			"commit this build there, or set source.outputDir\n", outputDir, flag)
+	}
+	return flag
+}
+
+// samePath says two paths name the same directory (whether it exists yet).
+func samePath(a, b string) bool {
+	abs := func(p string) string {
+		if x, err := filepath.Abs(p); err == nil {
+			return x
+		}
+		return filepath.Clean(p)
+	}
+	return abs(a) == abs(b)
+}
+
+// rebuild is the command that brings a stale DIR up to date.
+func rebuild(file, dir string, explicit bool) string {
+	cmd := "bgc build"
+	if file != defaultFile {
+		cmd += " " + file
+	}
+	if explicit {
+		cmd += " -o " + dir
+	}
+	return cmd
 }

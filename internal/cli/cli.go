@@ -81,7 +81,9 @@ deployment plan, and deploys that plan.`,
   bgc deploy myapp/app.yaml`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       readBuildInfo().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(
 		newValidateCmd(e),
 		newBuildCmd(e),

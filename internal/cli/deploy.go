@@ -28,7 +28,10 @@ func (e *env) planSource(args []string, from, format string) (*plan.Plan, error)
 	case from != "" && len(args) > 0:
 		return nil, fail(ExitInvalid, "give either FILE or --from DIR, not both")
 	case from == "" && len(args) == 0:
-		return nil, fail(ExitInvalid, "give an app.yaml FILE to compile and deploy, or --from DIR with a committed build")
+		if _, err := os.Stat(defaultFile); err != nil {
+			return nil, fail(ExitInvalid, "no FILE given and no %s in this directory: give an app.yaml FILE to compile, or --from DIR with a committed build", defaultFile)
+		}
+		args = []string{defaultFile}
 	case from != "":
 		p, err := planfile.Load(os.DirFS(from))
 		if err != nil {

@@ -102,7 +102,7 @@ func TestDeployExampleThroughCLI(t *testing.T) {
 
 	// Force past the hash check: CloudFormation itself must find nothing to
 	// change through change sets (outputs and parameters flow as before).
-	code, stdout, stderr = run("deploy", "--from", "../../examples/global-bluegreen/out", "--yes", "--force", "--output", "json")
+	code, stdout, stderr = run("deploy", "--from", "../../examples/global-bluegreen/deploy", "--yes", "--force", "--output", "json")
 	if code != 0 {
 		t.Fatalf("deploy --from --force: exit %d\n%s", code, stderr)
 	}

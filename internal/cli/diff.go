@@ -42,12 +42,12 @@ diff(1)).`,
   bgc diff --output json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fail(ExitInvalid, "--output must be text or json, not %q", output)
+			if err := checkOutput(output); err != nil {
+				return err
 			}
-			file := "app.yaml"
-			if len(args) == 1 {
-				file = args[0]
+			file, err := appFile(args)
+			if err != nil {
+				return err
 			}
 			f, err := compiler.ParseFormat(format)
 			if err != nil {

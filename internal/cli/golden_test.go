@@ -151,7 +151,7 @@ func TestExamples(t *testing.T) {
 			if err != nil || len(ds) > 0 {
 				t.Fatalf("compile: %v\n%s", err, ds.Error())
 			}
-			golden.CompareTree(t, filepath.Join(dir, "out"), out.Files, plan.IsLayoutPath)
+			golden.CompareTree(t, filepath.Join(dir, filepath.FromSlash(out.App.Source.OutputDir)), out.Files, plan.IsLayoutPath)
 		})
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -20,13 +21,40 @@ func osFile(path string) (fsysRoot, name string) {
 }
 
 // compile validates and generates, printing diagnostics.
+// The path "-" reads the app.yaml from stdin.
 func (e *env) compile(path string, opts compiler.Options) (*compiler.Output, error) {
-	dir, name := osFile(path)
-	out, ds, err := compiler.Compile(os.DirFS(dir), name, path, opts)
+	out, ds, err := e.compileQuiet(path, opts)
+	if err != nil {
+		return nil, err
+	}
 	if out != nil {
 		fmt.Fprint(e.stderr, out.Warnings.Error())
 	}
-	return out, e.report(ds, err)
+	return out, e.report(ds, nil)
+}
+
+// compileQuiet validates and generates, returning the diagnostics; the
+// error is one for the user already (a file that cannot be read from
+// stdin), or an internal one.
+func (e *env) compileQuiet(path string, opts compiler.Options) (*compiler.Output, spec.Diagnostics, error) {
+	var fsys fs.FS
+	name, shown := "", path
+	if path == "-" {
+		f, err := e.readStdin()
+		if err != nil {
+			return nil, nil, err
+		}
+		fsys, name, shown = f, f.name, stdinName
+	} else {
+		var dir string
+		dir, name = osFile(path)
+		fsys = os.DirFS(dir)
+	}
+	out, ds, err := compiler.Compile(fsys, name, shown, opts)
+	if err != nil {
+		return nil, nil, fail(ExitInternal, "internal error: %v", err)
+	}
+	return out, ds, nil
 }
 
 // report prints diagnostics and maps them, or an internal error, to an exit

@@ -14,19 +14,27 @@ import (
 func newPlanCmd(e *env) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "plan FILE",
+		Use:   "plan [FILE|-]",
 		Short: "Print the ordered stacks bgc deploys",
-		Long: `Plan compiles FILE and prints the deployment plan: every stack in the order
-bgc deploy runs it, with its account, region and dependencies. --output json
-prints plan.json itself.`,
-		Example: `  bgc plan examples/global-bluegreen/app.yaml
-  bgc plan app.yaml --output json | jq '.stacks[].id'`,
-		Args: cobra.ExactArgs(1),
+		Long: `Plan compiles FILE (default ./app.yaml; - reads stdin) and prints the
+deployment plan: every stack in the order bgc deploy runs it, with its
+account, region and dependencies. --output json prints plan.json itself.`,
+		Example: `  bgc plan
+  bgc plan examples/global-bluegreen/app.yaml
+  bgc plan --output json | jq '.stacks[].id'`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return fail(ExitInvalid, "--output must be table or json, not %q", output)
+			if output == "table" { // the name before --output text|json everywhere
+				output = "text"
 			}
-			out, err := e.compile(args[0], compiler.Options{})
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			file, err := appFile(args)
+			if err != nil {
+				return err
+			}
+			out, err := e.compile(file, compiler.Options{})
 			if err != nil {
 				return err
 			}
@@ -38,7 +46,7 @@ prints plan.json itself.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&output, "output", "table", "table or json")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	return cmd
 }
 

@@ -64,7 +64,7 @@ func TestSuppressions(t *testing.T) {
 // TestExampleIsClean is the gate over the example's templates (CI runs it
 // over every committed template): no finding a template does not justify.
 func TestExampleIsClean(t *testing.T) {
-	templates, err := filepath.Glob(filepath.Join("..", "..", "examples", "global-bluegreen", "out", "*", "*", "*.template.yaml"))
+	templates, err := filepath.Glob(filepath.Join("..", "..", "examples", "global-bluegreen", "deploy", "*", "*", "*.template.yaml"))
 	if err != nil || len(templates) == 0 {
 		t.Fatalf("no templates: %v", err)
 	}
