@@ -133,3 +133,110 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version %q, --version %q", v, flag)
 	}
 }
+
+// TestNewUser: bgc init, build and graph in an empty directory give a
+// starter named after the directory, a build in deploy/ (where the pipeline
+// reads it) and a picture; the starter's $schema line points at the schema
+// init wrote next to it.
+func TestNewUser(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Shop API")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, stdout, stderr := run("init")
+	if code != 0 {
+		t.Fatalf("init: exit %d: %s", code, stderr)
+	}
+	app, err := os.ReadFile("app.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(app), "\nname: shop-api ") || strings.Contains(string(app), "myapp") || !strings.Contains(stdout, "app shop-api") {
+		t.Errorf("the starter is not named after the directory:\n%s\n%s", stdout, app)
+	}
+	if !strings.HasPrefix(string(app), "# yaml-language-server: $schema=app.schema.json\n") {
+		t.Errorf("modeline: %q", strings.SplitN(string(app), "\n", 2)[0])
+	}
+	if data, err := os.ReadFile("app.schema.json"); err != nil || !json.Valid(data) {
+		t.Errorf("app.schema.json next to app.yaml: %v", err)
+	}
+	for _, cmd := range [][]string{{"validate"}, {"build"}, {"graph"}} {
+		if code, _, stderr := run(cmd...); code != 0 || stderr != "" {
+			t.Fatalf("%s: exit %d: %s", cmd[0], code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join("deploy", "plan.json")); err != nil {
+		t.Errorf("build did not go to deploy/: %v", err)
+	}
+	if code, _, stderr := run("init"); code != cli.ExitInvalid || !strings.Contains(stderr, "already exists") {
+		t.Errorf("second init: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run("init", "--force", "--name", "Bad_Name"); code != cli.ExitInvalid || !strings.Contains(stderr, "--name") {
+		t.Errorf("--name Bad_Name: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := run("init", "--force", "--name", "billing"); code != 0 {
+		t.Errorf("--name billing: exit %d", code)
+	} else if app, _ := os.ReadFile("app.yaml"); !strings.Contains(string(app), "\nname: billing ") {
+		t.Errorf("--name billing not applied")
+	}
+}
+
+// TestStarterShowsEverySetting: every key of the schema appears in the
+// starter, set or commented out, as its header promises.
+func TestStarterShowsEverySetting(t *testing.T) {
+	var root map[string]any
+	data, err := os.ReadFile("../../schema/app.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &root); err != nil {
+		t.Fatal(err)
+	}
+	defs, _ := root["$defs"].(map[string]any)
+	var keys []string
+	var walk func(node map[string]any, path string)
+	walk = func(node map[string]any, path string) {
+		if ref, ok := node["$ref"].(string); ok {
+			if d, ok := defs[ref[strings.LastIndex(ref, "/")+1:]].(map[string]any); ok {
+				walk(d, path)
+			}
+		}
+		if props, ok := node["properties"].(map[string]any); ok {
+			for k, v := range props {
+				keys = append(keys, path+k)
+				if m, ok := v.(map[string]any); ok {
+					walk(m, path+k+".")
+				}
+			}
+		}
+		for _, k := range []string{"items", "additionalProperties"} {
+			if m, ok := node[k].(map[string]any); ok {
+				walk(m, path)
+			}
+		}
+		for _, k := range []string{"oneOf", "anyOf"} {
+			if list, ok := node[k].([]any); ok {
+				for _, v := range list {
+					if m, ok := v.(map[string]any); ok {
+						walk(m, path)
+					}
+				}
+			}
+		}
+	}
+	walk(root, "")
+	starter, err := os.ReadFile("starter.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		leaf := k[strings.LastIndex(k, ".")+1:]
+		if leaf == "$schema" {
+			continue
+		}
+		if !strings.Contains(string(starter), leaf+":") {
+			t.Errorf("the starter does not show %s", k)
+		}
+	}
+}
