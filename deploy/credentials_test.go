@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -101,5 +103,44 @@ func TestAccountAccessCheck(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "222222222222") {
 		t.Errorf("error names the account that worked: %v", err)
+	}
+}
+
+// TestProfileAndRegion: --profile picks a shared-config profile's
+// credentials and region, as the AWS CLI does; --region overrides the
+// region.
+func TestProfileAndRegion(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile, credFile := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+	os.WriteFile(cfgFile, []byte("[default]\nregion = us-east-1\n[profile ops]\nregion = eu-west-3\n"), 0o600)
+	os.WriteFile(credFile, []byte("[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = x\n[ops]\naws_access_key_id = OPSKEY\naws_secret_access_key = y\n"), 0o600)
+	t.Setenv("AWS_CONFIG_FILE", cfgFile)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", credFile)
+	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	for _, c := range []struct {
+		common        Common
+		region, keyID string
+	}{
+		{Common{}, "us-east-1", "DEFAULTKEY"},
+		{Common{Profile: "ops"}, "eu-west-3", "OPSKEY"},
+		{Common{Profile: "ops", Region: "ap-south-1"}, "ap-south-1", "OPSKEY"},
+	} {
+		cfg, err := c.common.loadBase(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		creds, err := cfg.Credentials.Retrieve(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Region != c.region || creds.AccessKeyID != c.keyID {
+			t.Errorf("profile %q region %q: got region %s key %s, want %s %s", c.common.Profile, c.common.Region, cfg.Region, creds.AccessKeyID, c.region, c.keyID)
+		}
+	}
+	if _, err := (&Common{Profile: "nope"}).loadBase(context.Background()); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown profile: %v", err)
 	}
 }

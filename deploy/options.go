@@ -8,6 +8,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
@@ -89,6 +91,10 @@ type Common struct {
 	// loads it with LoadAWSConfig: the standard credential chain, region and
 	// AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> settings.
 	AWSConfig *aws.Config
+	// Profile and Region, when set, choose the shared-config profile and
+	// the region of the base configuration LoadAWSConfig loads (as the AWS
+	// CLI's --profile and --region). They do not apply to AWSConfig.
+	Profile, Region string
 	// RunID names this run: change sets are "bgc-<RunID>", role sessions
 	// "bgc-<RunID>". Default: derived from the clock.
 	RunID string
@@ -235,5 +241,12 @@ func (c *Common) loadBase(ctx context.Context) (aws.Config, error) {
 	if c.AWSConfig != nil {
 		return c.AWSConfig.Copy(), nil
 	}
-	return LoadAWSConfig(ctx)
+	var opts []func(*config.LoadOptions) error
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	return LoadAWSConfig(ctx, opts...)
 }

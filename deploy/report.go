@@ -3,8 +3,19 @@ package deploy
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/bgc-dev/bgc/plan"
 )
+
+// targetOf is the "<account>/<region>" of a stack id.
+func targetOf(id string) string {
+	if i := strings.LastIndex(id, "/"); i > 0 {
+		return id[:i]
+	}
+	return id
+}
 
 // writeSummary prints the text summary: one line per stack, then the
 // outputs and reasons worth reading.
@@ -34,6 +45,20 @@ func writeSummary(w io.Writer, s *Summary) {
 		for _, l := range left {
 			fmt.Fprintf(w, "  %s %s (account %s, %s): %s\n", whatIs(l.Type), l.PhysicalID, l.Account, l.Region, l.Remove)
 		}
+	}
+	var urls [][2]string
+	for _, r := range s.Stacks {
+		if u := r.Outputs[plan.OutputServiceURL]; u != "" {
+			urls = append(urls, [2]string{targetOf(r.ID), u})
+		}
+	}
+	if len(urls) > 0 {
+		fmt.Fprintln(w, "load balancers:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, u := range urls {
+			fmt.Fprintf(tw, "  %s\t%s\n", u[0], u[1])
+		}
+		_ = tw.Flush()
 	}
 	if s.OK {
 		fmt.Fprintf(w, "run %s: all %d stacks ok\n", s.RunID, len(s.Stacks))

@@ -134,6 +134,10 @@ type Service struct {
 	HealthCheckGracePeriodSeconds int `json:"healthCheckGracePeriodSeconds"`
 }
 
+// OutputServiceURL is the service stack output with the service's URL on
+// its load balancer, which the deployer's summary shows per target.
+const OutputServiceURL = "ServiceUrl"
+
 // DefaultSecurityGroup is the VPC whose default security group must hold
 // no rules.
 type DefaultSecurityGroup struct {

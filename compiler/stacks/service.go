@@ -257,6 +257,11 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 	// not resolve (a missing one drops every output of the stack there).
 	tpl.Output(outLoadBalancer, "ALB full name (CloudWatch dimension)", cfn.Select(1, cfn.Split(":loadbalancer/", cfn.Ref("LoadBalancer"))))
 	tpl.Output(outLoadBalancerD, "ALB DNS name", cfn.GetAtt("LoadBalancer", "DNSName"))
+	scheme := "http://"
+	if t.CertificateARN != "" {
+		scheme = "https://"
+	}
+	tpl.Output(plan.OutputServiceURL, "the service's address on its load balancer (bgc deploy prints it)", cfn.Sub(scheme+"${LoadBalancer.DNSName}/"))
 	tpl.Output(outBlueTGName, "blue target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("BlueTargetGroup"))))
 	tpl.Output(outGreenTGName, "green target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("GreenTargetGroup"))))
 	return st

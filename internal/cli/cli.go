@@ -38,6 +38,8 @@ func silent(code int) error { return &exitError{code: code} }
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// profile and region are bgc diff's base-credential flags.
+	profile, region string
 }
 
 // Run executes bgc with args and returns the exit status.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -65,6 +66,7 @@ type commonFlags struct {
 	output          string
 	runID           string
 	timeout         time.Duration
+	profile, region string
 }
 
 // parse checks the flag values: usage errors exit 2 before anything runs.
@@ -98,7 +100,58 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.perTarget, "per-target-concurrency", 3, "stacks in flight at once per account and region")
 	cmd.Flags().StringVar(&f.output, "output", "text", "text, or json: NDJSON events and a final summary on stdout")
 	cmd.Flags().StringVar(&f.runID, "run-id", "", "name of this run (change sets and role sessions are bgc-<run-id>); default: the time")
+	awsFlags(cmd, &f.profile, &f.region)
 	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout, "stop watching after this long (0: never); CloudFormation carries on and a re-run continues")
+}
+
+// writeOutputs writes the outputs of every stack the run knows, keyed by
+// account name, region and stack name, through a temporary file so a
+// reader never sees half of it.
+func writeOutputs(path string, sum *deploy.Summary) error {
+	out := map[string]map[string]map[string]map[string]string{}
+	for _, r := range sum.Stacks {
+		if r.StackName == "" || len(r.Outputs) == 0 {
+			continue
+		}
+		account := r.ID[:strings.Index(r.ID, "/")]
+		if out[account] == nil {
+			out[account] = map[string]map[string]map[string]string{}
+		}
+		if out[account][r.Region] == nil {
+			out[account][r.Region] = map[string]map[string]string{}
+		}
+		out[account][r.Region][r.StackName] = r.Outputs
+	}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".outputs-*")
+	if err != nil {
+		return fmt.Errorf("write --outputs-file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write --outputs-file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write --outputs-file: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write --outputs-file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write --outputs-file: %w", err)
+	}
+	return nil
+}
+
+// awsFlags are the base-credential flags of every command that calls AWS,
+// as the AWS CLI spells them.
+func awsFlags(cmd *cobra.Command, profile, region *string) {
+	cmd.Flags().StringVar(profile, "profile", "", "shared config profile of the base credentials (default: AWS_PROFILE, or the default chain)")
+	cmd.Flags().StringVar(region, "region", "", "region of the base credentials' calls, such as STS (default: AWS_REGION or the profile's)")
 }
 
 // defaultTimeout is long enough for the slowest healthy first deploy of a
@@ -119,6 +172,8 @@ func (e *env) common(f *commonFlags, output deploy.OutputFormat) deploy.Common {
 		IsTTY:                isTerminal(e.stderr) && isTerminal(e.stdin) && os.Getenv("TERM") != "dumb",
 		RunID:                f.runID,
 		Timeout:              f.timeout,
+		Profile:              f.profile,
+		Region:               f.region,
 	}
 }
 
@@ -176,6 +231,7 @@ func newDeployCmds(e *env) []*cobra.Command {
 	var f commonFlags
 	var method, format string
 	var dryRun, replaceFailed, force bool
+	var outputsFile string
 	deployCmd := &cobra.Command{
 		Use:   "deploy [FILE | --from DIR]",
 		Short: "Deploy every stack of the plan, in dependency order, across accounts and regions",
@@ -234,6 +290,14 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 				ReplaceFailed: replaceFailed,
 				Force:         force,
 			})
+			if outputsFile != "" && sum != nil {
+				if werr := writeOutputs(outputsFile, sum); werr != nil {
+					fmt.Fprintf(e.stderr, "bgc: %v\n", werr)
+					if err == nil && sum.OK {
+						return silent(ExitInternal)
+					}
+				}
+			}
 			return e.runResult(ctx, "deploy", sum, err)
 		},
 	}
@@ -241,6 +305,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 	deployCmd.Flags().StringVar(&method, "method", string(deploy.MethodChangeSet), "changeset or direct")
 	deployCmd.Flags().BoolVar(&dryRun, "dry-run", false, "create change sets and show them; execute nothing")
 	deployCmd.Flags().BoolVar(&replaceFailed, "replace-failed", false, "delete and re-create stacks whose first create failed (never the key or bucket stacks)")
+	deployCmd.Flags().StringVar(&outputsFile, "outputs-file", "", "write every stack's outputs as JSON to FILE: {account: {region: {stack: {output: value}}}}")
 	deployCmd.Flags().BoolVar(&force, "force", false, "ask CloudFormation even for stacks whose template and parameters did not change")
 	deployCmd.Flags().StringVar(&format, "format", "yaml", "template format FILE compiles to, as bgc build --format: the committed build's, which the pipeline checks against")
 

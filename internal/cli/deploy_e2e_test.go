@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,11 +75,22 @@ func summaryStatuses(t *testing.T, ndjson string) map[string]string {
 // --from.
 func TestDeployExampleThroughCLI(t *testing.T) {
 	startMoto(t)
-	code, stdout, stderr := run("deploy", example, "--method", "direct", "--yes", "--output", "json")
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	code, stdout, stderr := run("deploy", example, "--method", "direct", "--yes", "--output", "json", "--outputs-file", outputs)
 	if code != 0 {
 		t.Fatalf("first deploy: exit %d\n%s", code, stderr)
 	}
 	first := summaryStatuses(t, stdout)
+	var byAccount map[string]map[string]map[string]map[string]string
+	if data, err := os.ReadFile(outputs); err != nil || json.Unmarshal(data, &byAccount) != nil {
+		t.Fatalf("--outputs-file: %v\n%s", err, data)
+	}
+	if u := byAccount["test2"]["eu-central-1"]["poc-web-service"]["ServiceUrl"]; !strings.HasPrefix(u, "http://") {
+		t.Errorf("outputs file: test2/eu-central-1 service URL %q", u)
+	}
+	if byAccount["tools"]["ap-south-1"]["poc-artifacts"]["BucketArn"] == "" {
+		t.Errorf("outputs file lacks the tools account's artifact bucket: %v", byAccount["tools"])
+	}
 	if len(first) != 27 {
 		t.Errorf("the example plan has 24 stacks and 3 accounts to prepare; the summary lists %d", len(first))
 	}
@@ -86,6 +98,12 @@ func TestDeployExampleThroughCLI(t *testing.T) {
 		if st != "created" {
 			t.Errorf("%s: %s, want created", id, st)
 		}
+	}
+
+	// The text summary names each target's load balancer URL.
+	code, stdout, stderr = run("deploy", example, "--method", "direct", "--yes")
+	if code != 0 || !strings.Contains(stdout, "load balancers:") || !regexp.MustCompile(`(?m)^  test1/ap-south-1 +http://\S+/$`).MatchString(stdout) {
+		t.Errorf("text summary without the load balancer URLs: exit %d\n%s%s", code, stdout, stderr)
 	}
 
 	for _, method := range []string{"direct", "changeset"} {

@@ -97,6 +97,7 @@ diff(1)).`,
 			return nil
 		},
 	}
+	awsFlags(cmd, &e.profile, &e.region)
 	cmd.Flags().StringVar(&against, "against", "", "compare with the committed build in DIR instead of what is deployed")
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	cmd.Flags().StringVar(&format, "format", "yaml", "template format FILE compiles to, as bgc build --format")
@@ -110,7 +111,7 @@ diff(1)).`,
 // longer has. A stack whose first create failed counts as not deployed
 // (deploy replaces it).
 func (e *env) deployed(ctx context.Context, p *plan.Plan) (update.Side, error) {
-	d, err := deploy.Snapshot(ctx, p, deploy.Common{Stderr: e.stderr})
+	d, err := deploy.Snapshot(ctx, p, deploy.Common{Stderr: e.stderr, Profile: e.profile, Region: e.region})
 	if err != nil {
 		// diff(1): 1 means differences, so every error is 2.
 		return update.Side{}, fail(ExitInvalid, "read what is deployed: %v", err)

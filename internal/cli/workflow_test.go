@@ -240,3 +240,14 @@ func TestStarterShowsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSFlags: every command that calls AWS takes the AWS CLI's
+// --profile and --region for the base credentials.
+func TestAWSFlags(t *testing.T) {
+	for _, cmd := range []string{"deploy", "destroy", "diff"} {
+		_, help, _ := run(cmd, "--help")
+		if !strings.Contains(help, "--profile string") || !strings.Contains(help, "--region string") {
+			t.Errorf("%s --help lacks --profile/--region:\n%s", cmd, help)
+		}
+	}
+}
