@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -334,6 +336,7 @@ func (r *stackRun) changes(ctx context.Context, csID string) ([]Change, error) {
 				PhysicalID:   aws.ToString(rc.PhysicalResourceId),
 				Replacement:  string(rc.Replacement),
 				Scope:        scopes(rc.Scope),
+				Properties:   changedProperties(rc.Details),
 				PolicyAction: string(rc.PolicyAction),
 			})
 		}
@@ -341,6 +344,18 @@ func (r *stackRun) changes(ctx context.Context, csID string) ([]Change, error) {
 			return all, nil
 		}
 	}
+}
+
+// changedProperties are the property names a resource change details.
+func changedProperties(details []types.ResourceChangeDetail) []string {
+	var out []string
+	for _, d := range details {
+		if t := d.Target; t != nil && t.Attribute == types.ResourceAttributeProperties && aws.ToString(t.Name) != "" && !slices.Contains(out, aws.ToString(t.Name)) {
+			out = append(out, aws.ToString(t.Name))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // deleteStaleChangeSets removes the change sets earlier bgc runs left on

@@ -300,6 +300,9 @@ func formatChange(c Change) string {
 		sym = "?"
 	}
 	s := fmt.Sprintf("%s %s %s", sym, c.ResourceType, c.LogicalID)
+	if len(c.Properties) > 0 {
+		s += " [" + strings.Join(c.Properties, ", ") + "]"
+	}
 	switch c.Replacement {
 	case "True":
 		s += " (REPLACE)"

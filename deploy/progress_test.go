@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
 func TestProgressLinesAndJSON(t *testing.T) {
@@ -239,5 +242,21 @@ func TestTableColors(t *testing.T) {
 		if has := strings.Contains(out.String(), "\x1b[31m"); has == noColor {
 			t.Errorf("NO_COLOR=%v: red in output = %v", noColor, has)
 		}
+	}
+}
+
+// TestChangedProperties: a Modify names the properties CloudFormation
+// details (moto's change sets carry no details, so this is AWS's shape:
+// ResourceChange.Details[].Target with Attribute Properties).
+func TestChangedProperties(t *testing.T) {
+	details := []types.ResourceChangeDetail{
+		{Target: &types.ResourceTargetDefinition{Attribute: types.ResourceAttributeProperties, Name: aws.String("Tags")}},
+		{Target: &types.ResourceTargetDefinition{Attribute: types.ResourceAttributeProperties, Name: aws.String("DesiredCount")}},
+		{Target: &types.ResourceTargetDefinition{Attribute: types.ResourceAttributeProperties, Name: aws.String("Tags")}},
+		{Target: &types.ResourceTargetDefinition{Attribute: types.ResourceAttributeMetadata}},
+	}
+	c := Change{Action: "Modify", ResourceType: "AWS::ECS::Service", LogicalID: "Service", Replacement: "False", Properties: changedProperties(details)}
+	if got, want := formatChange(c), "~ AWS::ECS::Service Service [DesiredCount, Tags]"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

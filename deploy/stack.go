@@ -128,8 +128,11 @@ func (r *stackRun) deploy(ctx context.Context, deps map[string]StackResult) erro
 	}
 	if changed != "" {
 		r.res.Reason = strings.TrimPrefix(r.res.Reason+"; "+changed, "; ")
-		if r.res.Status == StatusNoChanges && !r.opts().DryRun {
+		if r.res.Status == StatusNoChanges {
 			r.res.Status = StatusUpdated
+			if r.opts().DryRun {
+				r.res.Status = StatusPlanned // a real run would change it
+			}
 		}
 	}
 	return nil

@@ -119,6 +119,9 @@ type Change struct {
 	Replacement string `json:"replacement,omitempty"`
 	// Scope is what a Modify changes: Properties, Metadata, Tags, ...
 	Scope []string `json:"scope,omitempty"`
+	// Properties are the properties a Modify changes, as CloudFormation
+	// details them, sorted and unique.
+	Properties []string `json:"properties,omitempty"`
 	// PolicyAction is what happens to the physical resource: Delete,
 	// Retain, ReplaceAndDelete, ... ("" when CloudFormation does not say).
 	PolicyAction string `json:"policyAction,omitempty"`
@@ -136,6 +139,18 @@ type ResourceEvent struct {
 	ResourceType string    `json:"resourceType"`
 	Status       string    `json:"status"`
 	Reason       string    `json:"reason,omitempty"`
+}
+
+// Pending says a dry run found something a real run would change: a
+// stack planned, or one whose inputs are not known yet (a stack it
+// depends on is not deployed).
+func (s *Summary) Pending() bool {
+	for _, r := range s.Stacks {
+		if r.Status == StatusPlanned || r.Status == StatusUnknown {
+			return true
+		}
+	}
+	return false
 }
 
 // Err returns nil when every stack succeeded, otherwise an error that counts

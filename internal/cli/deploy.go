@@ -104,6 +104,26 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout, "stop watching after this long (0: never); CloudFormation carries on and a re-run continues")
 }
 
+// detailedExit is a dry run's status with --detailed-exitcode: 0 nothing
+// would change, 2 something would, 1 any error (an invalid input too, as
+// terraform plan; interrupts keep 130).
+func detailedExit(err error, sum *deploy.Summary) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.code == ExitInvalid {
+			return &exitError{code: ExitInternal, msg: ee.msg}
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if sum != nil && sum.Pending() {
+		return silent(ExitInvalid)
+	}
+	return nil
+}
+
 // writeOutputs writes the outputs of every stack the run knows, keyed by
 // account name, region and stack name, through a temporary file so a
 // reader never sees half of it.
@@ -232,6 +252,7 @@ func newDeployCmds(e *env) []*cobra.Command {
 	var method, format string
 	var dryRun, replaceFailed, force bool
 	var outputsFile string
+	var detailed bool
 	deployCmd := &cobra.Command{
 		Use:   "deploy [FILE | --from DIR]",
 		Short: "Deploy every stack of the plan, in dependency order, across accounts and regions",
@@ -265,7 +286,16 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
   bgc deploy --from deploy --method direct --yes
   bgc deploy app.yaml --dry-run --output json`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			var sum *deploy.Summary
+			defer func() {
+				if detailed && dryRun {
+					err = detailedExit(err, sum)
+				}
+			}()
+			if detailed && !dryRun {
+				return fail(ExitInvalid, "--detailed-exitcode needs --dry-run: it reports whether a real run would change anything")
+			}
 			m, err := deploy.ParseMethod(method)
 			if err != nil {
 				return fail(ExitInvalid, "--method: %v", err)
@@ -283,7 +313,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 			if err := e.refuseLive(ctx, p, f.from, e.common(&f, output)); err != nil {
 				return err
 			}
-			sum, err := deploy.Deploy(ctx, p, deploy.Options{
+			sum, err = deploy.Deploy(ctx, p, deploy.Options{
 				Common:        e.common(&f, output),
 				Method:        m,
 				DryRun:        dryRun,
@@ -302,6 +332,7 @@ Exit status: 0 when every stack succeeded, 1 otherwise, 2 for invalid input,
 		},
 	}
 	f.register(deployCmd)
+	deployCmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "with --dry-run, exit 0 when nothing would change, 2 when something would, 1 on any error (as terraform plan)")
 	deployCmd.Flags().StringVar(&method, "method", string(deploy.MethodChangeSet), "changeset or direct")
 	deployCmd.Flags().BoolVar(&dryRun, "dry-run", false, "create change sets and show them; execute nothing")
 	deployCmd.Flags().BoolVar(&replaceFailed, "replace-failed", false, "delete and re-create stacks whose first create failed (never the key or bucket stacks)")

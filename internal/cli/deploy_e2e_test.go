@@ -265,3 +265,26 @@ func TestDiffAndRefusalsAgainstDeployed(t *testing.T) {
 		t.Errorf("destroy --target of an unknown target: exit %d: %s", code, stderr)
 	}
 }
+
+// TestDetailedExitCode: deploy --dry-run --detailed-exitcode exits 2 while
+// a real run would change something, 0 once nothing would, and 1 on an
+// error, invalid input included (as terraform plan).
+func TestDetailedExitCode(t *testing.T) {
+	startMoto(t)
+	dry := []string{"deploy", example, "--dry-run", "--detailed-exitcode", "--output", "json"}
+	if code, _, stderr := run(dry...); code != 2 {
+		t.Fatalf("dry run on empty accounts: exit %d, want 2\n%s", code, stderr)
+	}
+	if code, _, stderr := run("deploy", example, "--method", "direct", "--yes", "--output", "json"); code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, stderr)
+	}
+	if code, stdout, stderr := run(dry...); code != 0 {
+		t.Errorf("dry run after the deploy: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	if code, _, _ := run("deploy", "../../golden/errors/version-2/app.yaml", "--dry-run", "--detailed-exitcode"); code != 1 {
+		t.Errorf("invalid app.yaml: exit %d, want 1", code)
+	}
+	if code, _, stderr := run("deploy", example, "--detailed-exitcode"); code != 2 || !strings.Contains(stderr, "needs --dry-run") {
+		t.Errorf("without --dry-run: exit %d %s", code, stderr)
+	}
+}
