@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -40,13 +41,13 @@ func parse(file string, data []byte) (*tree, Diagnostics) {
 		if errors.Is(err, io.EOF) {
 			return nil, Diagnostics{{File: file, Message: "file is empty", Hint: `run "bgc init" for a commented starter app.yaml`}}
 		}
-		return nil, Diagnostics{syntaxDiag(file, err)}
+		return nil, Diagnostics{syntaxDiag(file, err, data)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, Diagnostics{{File: file, Line: extra.Line, Column: extra.Column, Message: "a second YAML document is not allowed; app.yaml holds exactly one"}}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, Diagnostics{syntaxDiag(file, err)}
+		return nil, Diagnostics{syntaxDiag(file, err, data)}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -170,24 +171,94 @@ func pointer(path []string) string {
 	return b.String()
 }
 
-// syntaxDiag turns a yaml.v3 error into a positioned diagnostic; yaml.v3
-// reports "yaml: line N: message".
-func syntaxDiag(file string, err error) Diagnostic {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
+// syntaxDiag turns a yaml.v3 error into a positioned diagnostic. yaml.v3
+// reports "yaml: line N: message" where N is often the line of the
+// construct the problem is inside (a mapping that starts lines earlier, a
+// comment above it) and never a column. So the position is found again:
+// the first line whose prefix of the document fails with the same message
+// is where the parser meets the problem, and its column is the line's tab
+// (for tab errors), its unclosed bracket (for flow errors) or its first
+// character.
+func syntaxDiag(file string, err error, data []byte) Diagnostic {
+	line, msg := splitYAMLError(err)
+	d := Diagnostic{File: file, Message: "YAML syntax error: " + msg}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if l := firstFailingLine(lines, msg); l > 0 {
+		line = l
+	}
+	if line > 0 {
+		d.Line, d.Column = line, 1
+		if line <= len(lines) {
+			d.Column = problemColumn(string(lines[line-1]), msg)
+		}
+	}
+	return d
+}
+
+// splitYAMLError splits "yaml: line N: message" into N (0 if absent) and
+// the message.
+func splitYAMLError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if strings.HasPrefix(msg, "line ") {
 		rest := msg[len("line "):]
 		if i := strings.Index(rest, ":"); i > 0 {
 			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
-				line = n
-				msg = strings.TrimSpace(rest[i+1:])
+				return n, strings.TrimSpace(rest[i+1:])
 			}
 		}
 	}
-	d := Diagnostic{File: file, Message: "YAML syntax error: " + msg}
-	if line > 0 {
-		d.Line, d.Column = line, 1
+	return 0, msg
+}
+
+// firstFailingLine is the smallest n such that the document's first n
+// lines fail to parse with msg, or 0. A prefix that fails keeps failing as
+// lines are added, so a binary search finds it in a few parses.
+func firstFailingLine(lines [][]byte, msg string) int {
+	fails := func(n int) bool {
+		dec := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil)))
+		for {
+			var doc yaml.Node
+			err := dec.Decode(&doc)
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return false
+			}
+			_, m := splitYAMLError(err)
+			return m == msg
+		}
 	}
-	return d
+	if len(lines) == 0 || !fails(len(lines)) {
+		return 0
+	}
+	lo, hi := 0, len(lines) // fails(hi); !fails(lo) (nothing fails)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// problemColumn is the 1-based column on line to point at for msg.
+func problemColumn(line, msg string) int {
+	col := func(i int) int { return utf8.RuneCountInString(line[:i]) + 1 }
+	if strings.Contains(msg, "tab") {
+		if i := strings.IndexByte(line, '\t'); i >= 0 {
+			return col(i)
+		}
+	}
+	if strings.Contains(msg, "']'") || strings.Contains(msg, "'}'") {
+		if i := strings.LastIndexAny(line, "[{"); i >= 0 {
+			return col(i)
+		}
+	}
+	if i := strings.IndexFunc(line, func(r rune) bool { return r != ' ' && r != '\t' }); i >= 0 && line[i] != '\n' && line[i] != '\r' {
+		return col(i)
+	}
+	return 1
 }
