@@ -133,7 +133,9 @@ func (t *tree) describe(file string, raw any, e *jsonschema.ValidationError) Dia
 		for _, p := range k.Properties {
 			tokens := append(append([]string(nil), loc...), p)
 			hint := ""
-			if s := closest(p, allowed); s != "" {
+			if where := keyHomes(raw)[p]; len(where) > 0 {
+				hint = fmt.Sprintf("%s is a key of %s", p, strings.Join(where, " and of "))
+			} else if s := closest(p, allowed); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
 			} else if len(allowed) > 0 {
 				hint = "allowed here: " + strings.Join(allowed, ", ")
@@ -280,6 +282,66 @@ func schemaAnnotation(raw any, url, name string) string {
 	s, _ := schemaAt(raw, url)[name].(string)
 	return s
 }
+
+// keyHomes maps every key the schema defines to where it belongs
+// ("accounts[]", "service.healthCheck", "the top level"), so a key in the
+// wrong place is told where it goes rather than offered a sibling.
+func keyHomes(raw any) map[string][]string {
+	homesOnce.Do(func() {
+		homes = map[string][]string{}
+		root, _ := raw.(map[string]any)
+		defs, _ := root["$defs"].(map[string]any)
+		var walk func(node map[string]any, path string, depth int)
+		walk = func(node map[string]any, path string, depth int) {
+			if depth > 20 {
+				return
+			}
+			if ref, ok := node["$ref"].(string); ok {
+				if d, ok := defs[ref[strings.LastIndex(ref, "/")+1:]].(map[string]any); ok {
+					walk(d, path, depth+1)
+				}
+			}
+			if props, ok := node["properties"].(map[string]any); ok {
+				where := path
+				if where == "" {
+					where = "the top level"
+				}
+				for k, v := range props {
+					if !slices.Contains(homes[k], where) {
+						homes[k] = append(homes[k], where)
+					}
+					if m, ok := v.(map[string]any); ok {
+						walk(m, strings.TrimPrefix(path+"."+k, "."), depth+1)
+					}
+				}
+			}
+			if m, ok := node["items"].(map[string]any); ok {
+				walk(m, path+"[]", depth+1)
+			}
+			if m, ok := node["additionalProperties"].(map[string]any); ok {
+				walk(m, path+".*", depth+1)
+			}
+			for _, k := range []string{"oneOf", "anyOf"} {
+				list, _ := node[k].([]any)
+				for _, v := range list {
+					if m, ok := v.(map[string]any); ok {
+						walk(m, path, depth+1)
+					}
+				}
+			}
+		}
+		walk(root, "", 0)
+		for _, list := range homes {
+			sort.Strings(list)
+		}
+	})
+	return homes
+}
+
+var (
+	homesOnce sync.Once
+	homes     map[string][]string
+)
 
 func allowedProperties(raw any, url string) []string {
 	props, _ := schemaAt(raw, url)["properties"].(map[string]any)
