@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -241,7 +241,7 @@ func (c *awsClients) codedeploy(account, region string) codedeployAPI {
 }
 
 func (c *awsClients) ec2(account, region string) ec2API {
-	return ec2.NewFromConfig(c.config(account, region))
+	return ec2query.New(c.config(account, region))
 }
 
 func (c *awsClients) autoscaling(account, region string) autoscalingAPI {

@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
 )
 
-// ec2API is the part of the EC2 client the deployer uses.
+// ec2API is the part of EC2 the deployer uses (deploy/internal/ec2query).
 type ec2API interface {
-	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
-	RevokeSecurityGroupIngress(context.Context, *ec2.RevokeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error)
-	RevokeSecurityGroupEgress(context.Context, *ec2.RevokeSecurityGroupEgressInput, ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupEgressOutput, error)
+	DescribeSecurityGroups(ctx context.Context, ids []string, filters ...ec2query.Filter) ([]ec2query.SecurityGroup, error)
+	RevokeIngress(ctx context.Context, groupID string, perms []ec2query.Permission) error
+	RevokeEgress(ctx context.Context, groupID string, perms []ec2query.Permission) error
 }
 
 // emptyDefaultSecurityGroup revokes every rule of the default security
@@ -34,38 +32,35 @@ func (r *stackRun) emptyDefaultSecurityGroup(ctx context.Context) (string, error
 		return "", failf("the stack has no output %s with the VPC id, so its default security group cannot be emptied", r.s.DefaultSecurityGroup.VpcOutput)
 	}
 	api := r.src.ec2(r.s.Account, r.s.Region)
-	var out *ec2.DescribeSecurityGroupsOutput
+	var groups []ec2query.SecurityGroup
 	err := r.poll.read(ctx, func() (err error) {
-		out, err = api.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-			{Name: aws.String("vpc-id"), Values: []string{vpc}},
-			{Name: aws.String("group-name"), Values: []string{"default"}},
-		}})
+		groups, err = api.DescribeSecurityGroups(ctx, nil, ec2query.Filter{Name: "vpc-id", Values: []string{vpc}}, ec2query.Filter{Name: "group-name", Values: []string{"default"}})
 		return err
 	})
 	if err != nil {
 		return "", failf("describe the default security group of %s: %s (the deploy role needs ec2:DescribeSecurityGroups)", vpc, apiMessage(err))
 	}
-	if len(out.SecurityGroups) == 0 {
+	if len(groups) == 0 {
 		return "", nil // a VPC always has one; nothing to do if EC2 says otherwise
 	}
-	g := out.SecurityGroups[0]
-	if len(g.IpPermissions) == 0 && len(g.IpPermissionsEgress) == 0 {
+	g := groups[0]
+	if len(g.Ingress) == 0 && len(g.Egress) == 0 {
 		return "", nil
 	}
-	id := aws.ToString(g.GroupId)
-	what := fmt.Sprintf("default security group %s of %s (%d inbound, %d outbound rules)", id, vpc, len(g.IpPermissions), len(g.IpPermissionsEgress))
+	id := g.GroupID
+	what := fmt.Sprintf("default security group %s of %s (%d inbound, %d outbound rules)", id, vpc, len(g.Ingress), len(g.Egress))
 	if r.opts().DryRun {
 		return "a real run empties the " + what, nil
 	}
 	r.progress(phaseExecuting, "emptying the "+what)
-	if len(g.IpPermissions) > 0 {
-		_, err := api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissions})
+	if len(g.Ingress) > 0 {
+		err := r.poll.read(ctx, func() error { return api.RevokeIngress(ctx, id, g.Ingress) })
 		if err != nil && !ruleGone(err) {
 			return "", failf("revoke the inbound rules of the %s: %s (the deploy role needs ec2:RevokeSecurityGroupIngress)", what, apiMessage(err))
 		}
 	}
-	if len(g.IpPermissionsEgress) > 0 {
-		_, err := api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissionsEgress})
+	if len(g.Egress) > 0 {
+		err := r.poll.read(ctx, func() error { return api.RevokeEgress(ctx, id, g.Egress) })
 		if err != nil && !ruleGone(err) {
 			return "", failf("revoke the outbound rules of the %s: %s (the deploy role needs ec2:RevokeSecurityGroupEgress)", what, apiMessage(err))
 		}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
 	"github.com/bgc-dev/bgc/plan"
 )
 
@@ -57,10 +57,10 @@ func TestChangeSetPlan(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ account, region, cidr string }{{alphaAcct, "ap-south-1", "10.20.0.0/16"}, {gammaAcct, "us-east-1", "10.30.0.0/16"}} {
-		vpcs, err := ec2.NewFromConfig(accountConfig(t, c.account, c.region)).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+		vpcs, err := ec2query.New(accountConfig(t, c.account, c.region)).DescribeVpcs(ctx, nil)
 		found := false
-		for _, v := range vpcs.Vpcs {
-			found = found || aws.ToString(v.CidrBlock) == c.cidr
+		for _, v := range vpcs {
+			found = found || v.CidrBlock == c.cidr
 		}
 		if err != nil || !found {
 			t.Errorf("VPC %s missing in %s/%s (%v)", c.cidr, c.account, c.region, err)

@@ -6,10 +6,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
 	"github.com/bgc-dev/bgc/plan"
 )
 
@@ -129,40 +128,39 @@ func verifyWired(t *testing.T, p *plan.Plan, sum *deploy.Summary, version string
 	for _, tg := range targets {
 		net := result(t, sum, tg.name+"/"+tg.region+"/net")
 		app := result(t, sum, tg.name+"/"+tg.region+"/app")
-		ec := ec2.NewFromConfig(accountConfig(t, tg.account, tg.region))
-		vpcs, err := ec.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{net.Outputs["VpcId"]}})
-		if err != nil || len(vpcs.Vpcs) != 1 {
+		ec := ec2query.New(accountConfig(t, tg.account, tg.region))
+		vpcs, err := ec.DescribeVpcs(ctx, []string{net.Outputs["VpcId"]})
+		if err != nil || len(vpcs) != 1 {
 			t.Fatalf("%s: VPC %q not found in %s/%s: %v", net.ID, net.Outputs["VpcId"], tg.account, tg.region, err)
 		}
 		tagged := ""
-		for _, tag := range vpcs.Vpcs[0].Tags {
-			if aws.ToString(tag.Key) == "artifact-bucket" {
-				tagged = aws.ToString(tag.Value)
+		for _, tag := range vpcs[0].Tags {
+			if tag.Key == "artifact-bucket" {
+				tagged = tag.Value
 			}
 		}
 		if tagged != bucketName {
 			t.Errorf("%s: VPC tag artifact-bucket=%q, want the tools account's bucket %q (cross-account, cross-region binding)", net.ID, tagged, bucketName)
 		}
-		sgs, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{app.Outputs["GroupId"]}})
-		if err != nil || len(sgs.SecurityGroups) != 1 {
+		sgs, err := ec.DescribeSecurityGroups(ctx, []string{app.Outputs["GroupId"]})
+		if err != nil || len(sgs) != 1 {
 			t.Fatalf("%s: security group %q not found: %v", app.ID, app.Outputs["GroupId"], err)
 		}
-		if got := aws.ToString(sgs.SecurityGroups[0].VpcId); got != net.Outputs["VpcId"] {
+		if got := sgs[0].VpcID; got != net.Outputs["VpcId"] {
 			t.Errorf("%s: security group in VPC %s, want %s", app.ID, got, net.Outputs["VpcId"])
 		}
 		// The deployer emptied the VPC's default security group (EC2 gives
 		// it rules; moto too), and a re-run finds nothing to do.
-		def, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-			{Name: aws.String("vpc-id"), Values: []string{net.Outputs["VpcId"]}}, {Name: aws.String("group-name"), Values: []string{"default"}}}})
-		if err != nil || len(def.SecurityGroups) != 1 {
+		def, err := ec.DescribeSecurityGroups(ctx, nil, ec2query.Filter{Name: "vpc-id", Values: []string{net.Outputs["VpcId"]}}, ec2query.Filter{Name: "group-name", Values: []string{"default"}})
+		if err != nil || len(def) != 1 {
 			t.Fatalf("%s: default security group of %s not found: %v", net.ID, net.Outputs["VpcId"], err)
 		}
-		if g := def.SecurityGroups[0]; len(g.IpPermissions)+len(g.IpPermissionsEgress) > 0 {
-			t.Errorf("%s: default security group %s still has rules: %d inbound, %d outbound", net.ID, aws.ToString(g.GroupId), len(g.IpPermissions), len(g.IpPermissionsEgress))
+		if g := def[0]; len(g.Ingress)+len(g.Egress) > 0 {
+			t.Errorf("%s: default security group %s still has rules: %d inbound, %d outbound", net.ID, g.GroupID, len(g.Ingress), len(g.Egress))
 		}
 		// The other accounts must not see this VPC: isolation is real.
-		other := ec2.NewFromConfig(accountConfig(t, toolsAcct, tg.region))
-		if o, err := other.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{net.Outputs["VpcId"]}}}}); err == nil && len(o.Vpcs) > 0 {
+		other := ec2query.New(accountConfig(t, toolsAcct, tg.region))
+		if o, err := other.DescribeVpcs(ctx, nil, ec2query.Filter{Name: "vpc-id", Values: []string{net.Outputs["VpcId"]}}); err == nil && len(o) > 0 {
 			t.Errorf("%s: VPC visible from the tools account", net.ID)
 		}
 		groups[tg.name] = app.Outputs["GroupId"]

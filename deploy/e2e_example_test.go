@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/bgc-dev/bgc/deploy"
+	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
 	"github.com/bgc-dev/bgc/plan"
 	"github.com/bgc-dev/bgc/plan/planfile"
 )
@@ -100,9 +100,9 @@ func verifyResources(t *testing.T, s plan.Stack, seen map[string]int) {
 				}
 			}
 		case "AWS::EC2::VPC":
-			var v *ec2.DescribeVpcsOutput
-			v, err = ec2.NewFromConfig(cfg).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
-			found = err == nil && len(v.Vpcs) == 1
+			var v []ec2query.Vpc
+			v, err = ec2query.New(cfg).DescribeVpcs(ctx, []string{id})
+			found = err == nil && len(v) == 1
 		case "AWS::ElasticLoadBalancingV2::LoadBalancer":
 			var l *elbv2.DescribeLoadBalancersOutput
 			l, err = elbv2.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{id}})
