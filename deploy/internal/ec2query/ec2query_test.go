@@ -53,7 +53,7 @@ func TestRevokeRequest(t *testing.T) {
 		"Action": "RevokeSecurityGroupIngress", "Version": "2016-11-15", "GroupId": "sg-9",
 		"IpPermissions.1.IpProtocol": "tcp", "IpPermissions.1.FromPort": "443", "IpPermissions.1.ToPort": "443",
 		"IpPermissions.1.IpRanges.1.CidrIp": "10.0.0.0/16",
-		"IpPermissions.2.IpProtocol": "-1", "IpPermissions.2.Groups.1.GroupId": "sg-1", "IpPermissions.2.Groups.1.UserId": "123456789012",
+		"IpPermissions.2.IpProtocol":        "-1", "IpPermissions.2.Groups.1.GroupId": "sg-1", "IpPermissions.2.Groups.1.UserId": "123456789012",
 	}
 	for k, v := range want {
 		if got.Get(k) != v {
