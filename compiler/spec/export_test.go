@@ -5,6 +5,7 @@ package spec
 // into bgc.
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -57,19 +58,24 @@ func SchemaProperties() map[string]bool {
 	return out
 }
 
+// referenceSections is the order of docs/app-yaml.md: the order of a
+// written app.yaml (the starter's). A top-level key not listed lands in
+// "Top level".
+var referenceSections = []string{"tools", "key", "source", "accounts", "network", "service", "deployment"}
+
 // ReferenceMarkdown renders the spec reference (docs/app-yaml.md) from the
-// schema's descriptions, so the documentation cannot drift from the schema.
-func ReferenceMarkdown() []byte {
+// schema's descriptions, so the documentation cannot drift from the schema:
+// one section per top-level key with the starter's lines for it as the
+// example (starter is internal/cli/starter.yaml), every key with its type,
+// allowed values or range and description, then the regions and the
+// Fargate sizes the schema allows.
+func ReferenceMarkdown(starter []byte) []byte {
 	_, raw, err := appSchema()
 	if err != nil {
 		panic(err)
 	}
 	root := raw.(map[string]any)
 	defs, _ := root["$defs"].(map[string]any)
-	var b strings.Builder
-	b.WriteString("# app.yaml reference\n\nGenerated from schema/app.schema.json by `go test ./compiler/spec -update`; do not edit.\n\n")
-	b.WriteString("| key | type | description |\n|---|---|---|\n")
-	var walk func(prefix string, s map[string]any)
 	resolve := func(s map[string]any) map[string]any {
 		if alts, ok := s["oneOf"].([]any); ok && s["type"] == nil {
 			// A value of several forms: document it by its object form.
@@ -106,47 +112,191 @@ func ReferenceMarkdown() []byte {
 		}
 		return s
 	}
-	walk = func(prefix string, s map[string]any) {
-		props, _ := s["properties"].(map[string]any)
-		required := map[string]bool{}
-		if req, ok := s["required"].([]any); ok {
-			for _, r := range req {
-				required[r.(string)] = true
+	rows := func(b *strings.Builder, prefix string, s map[string]any, only func(string) bool) {
+		b.WriteString("| key | type | values | description |\n|---|---|---|---|\n")
+		var walk func(prefix string, s map[string]any, top bool)
+		walk = func(prefix string, s map[string]any, top bool) {
+			props, _ := s["properties"].(map[string]any)
+			required := map[string]bool{}
+			if req, ok := s["required"].([]any); ok {
+				for _, r := range req {
+					required[r.(string)] = true
+				}
+			}
+			for _, name := range sortedKeys(props) {
+				if top && !only(name) {
+					continue
+				}
+				sub := resolve(props[name].(map[string]any))
+				p := prefix + name
+				typ, _ := sub["type"].(string)
+				values := ""
+				if typ == "array" {
+					if items, ok := sub["items"].(map[string]any); ok {
+						it := resolve(items)
+						t, _ := it["type"].(string)
+						typ = "list of " + t
+						values = valuesOf(it)
+					}
+				} else {
+					values = valuesOf(sub)
+				}
+				desc, _ := sub["description"].(string)
+				if required[name] {
+					desc = "**Required.** " + desc
+				}
+				b.WriteString("| `" + p + "` | " + typ + " | " + values + " | " + strings.ReplaceAll(desc, "|", "\\|") + " |\n")
+				next := sub
+				if typ == "list of object" {
+					next = resolve(sub["items"].(map[string]any))
+					walk(p+"[].", next, false)
+					continue
+				}
+				walk(p+".", next, false)
 			}
 		}
-		for _, name := range sortedKeys(props) {
-			sub := resolve(props[name].(map[string]any))
-			p := prefix + name
-			typ, _ := sub["type"].(string)
-			if typ == "array" {
-				if items, ok := sub["items"].(map[string]any); ok {
-					it, _ := resolve(items)["type"].(string)
-					typ = "list of " + it
-				}
-			}
-			if enum, ok := sub["enum"].([]any); ok && len(enum) <= 8 {
-				parts := make([]string, len(enum))
-				for i, e := range enum {
-					parts[i] = strings.TrimSpace(strings.ReplaceAll(fmtValue(e), "|", "\\|"))
-				}
-				typ += ": " + strings.Join(parts, ", ")
-			}
-			desc, _ := sub["description"].(string)
-			if required[name] {
-				desc = "**Required.** " + desc
-			}
-			b.WriteString("| `" + p + "` | " + typ + " | " + strings.ReplaceAll(desc, "|", "\\|") + " |\n")
-			next := sub
-			if typ == "list of object" {
-				next = resolve(sub["items"].(map[string]any))
-				walk(p+"[].", next)
-				continue
-			}
-			walk(p+".", next)
+		walk(prefix, s, prefix == "")
+	}
+	props, _ := root["properties"].(map[string]any)
+	listed := map[string]bool{}
+	for _, k := range referenceSections {
+		listed[k] = true
+	}
+	var b strings.Builder
+	b.WriteString("# app.yaml reference\n\nGenerated from schema/app.schema.json (and the starter `bgc init` writes, for the examples) by `go test ./compiler/spec -update`; do not edit.\n\n")
+	b.WriteString("What each change does to a live system, and which changes are refused, is in the README's \"What you can change, and how\" and [day2.md](day2.md); [security.md](security.md) says what each security option costs.\n\n")
+	b.WriteString("Sections: [top level](#top-level)")
+	for _, k := range referenceSections {
+		b.WriteString(", [`" + k + "`](#" + k + ")")
+	}
+	b.WriteString(", [regions](#regions), [Fargate sizes](#fargate-sizes).\n\n")
+	b.WriteString("## Top level\n\n")
+	b.WriteString(example(starter, func(line string) bool {
+		k := topLevelKey(line)
+		return props[k] != nil && !listed[k]
+	}))
+	rows(&b, "", root, func(k string) bool { return !listed[k] })
+	for _, k := range referenceSections {
+		sub := resolve(props[k].(map[string]any))
+		desc, _ := sub["description"].(string)
+		b.WriteString("\n## " + k + "\n\n" + desc + "\n\n")
+		b.WriteString(example(starter, func(line string) bool { return topLevelKey(line) == k }))
+		next := sub
+		prefix := k + "."
+		if items, ok := sub["items"].(map[string]any); ok {
+			next, prefix = resolve(items), k+"[]."
+		}
+		rows(&b, prefix, next, nil)
+	}
+	b.WriteString("\n## Regions\n\nThe regions `tools.region`, `key.primaryRegion` and `accounts[].regions` accept: ")
+	if enum, ok := defs["region"].(map[string]any)["enum"].([]any); ok {
+		parts := make([]string, len(enum))
+		for i, e := range enum {
+			parts[i] = "`" + fmtValue(e) + "`"
+		}
+		b.WriteString(strings.Join(parts, ", ") + ". All regions of one app are in one partition (aws, aws-cn or aws-us-gov).\n")
+	}
+	b.WriteString("\n## Fargate sizes\n\n`service.memory` (MiB) must be a size Fargate allows with `service.cpu` (units; 1024 = one vCPU):\n\n| cpu | memory |\n|---|---|\n")
+	svc, _ := props["service"].(map[string]any)
+	all, _ := svc["allOf"].([]any)
+	for _, c := range all {
+		m, _ := c.(map[string]any)
+		cpu := fmtValue(dig(m, "if", "properties", "cpu", "const"))
+		enum, _ := dig(m, "then", "properties", "memory", "enum").([]any)
+		if cpu == "" || len(enum) == 0 {
+			continue
+		}
+		parts := make([]string, len(enum))
+		for i, e := range enum {
+			parts[i] = fmtValue(e)
+		}
+		mem := strings.Join(parts, ", ")
+		step := enum[1].(float64) - enum[0].(float64)
+		uniform := true
+		for i := 1; i < len(enum); i++ {
+			uniform = uniform && enum[i].(float64)-enum[i-1].(float64) == step
+		}
+		if len(parts) > 6 && uniform {
+			mem = parts[0] + " to " + parts[len(parts)-1] + " in steps of " + formatFloat(step)
+		}
+		b.WriteString("| " + cpu + " | " + mem + " |\n")
+	}
+	return []byte(b.String())
+}
+
+// dig follows keys through nested maps.
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// valuesOf is a key's allowed values, range or length, for the reference.
+func valuesOf(s map[string]any) string {
+	if enum, ok := s["enum"].([]any); ok {
+		if len(enum) > 8 { // the regions
+			return fmt.Sprintf("one of the %d [regions](#regions)", len(enum))
+		}
+		parts := make([]string, len(enum))
+		for i, e := range enum {
+			parts[i] = strings.TrimSpace(strings.ReplaceAll(fmtValue(e), "|", "\\|"))
+		}
+		return strings.Join(parts, ", ")
+	}
+	lo, hasLo := s["minimum"].(float64)
+	hi, hasHi := s["maximum"].(float64)
+	switch {
+	case hasLo && hasHi:
+		return formatFloat(lo) + " to " + formatFloat(hi)
+	case hasLo:
+		return "at least " + formatFloat(lo)
+	case hasHi:
+		return "at most " + formatFloat(hi)
+	}
+	if n, ok := s["maxItems"].(float64); ok {
+		return "at most " + formatFloat(n) + " items"
+	}
+	return ""
+}
+
+// topLevelKey is the top-level key a starter line sets or shows commented
+// out ("service:" or "# network:"), or "".
+func topLevelKey(line string) string {
+	l := strings.TrimPrefix(line, "# ")
+	if l == "" || l[0] == ' ' || l[0] == '#' {
+		return ""
+	}
+	k, _, ok := strings.Cut(l, ":")
+	if !ok || strings.ContainsAny(k, " \t") {
+		return ""
+	}
+	return k
+}
+
+// example is the starter's lines of the sections in as a YAML block: each
+// section runs from its top-level line to the next blank or top-level line.
+func example(starter []byte, in func(line string) bool) string {
+	var out []string
+	on := false
+	for _, line := range strings.Split(string(starter), "\n") {
+		if topLevelKey(line) != "" {
+			on = in(line)
+		} else if strings.TrimSpace(line) == "" {
+			on = false
+		}
+		if on {
+			out = append(out, line)
 		}
 	}
-	walk("", root)
-	return []byte(b.String())
+	if len(out) == 0 {
+		return ""
+	}
+	return "```yaml\n" + strings.Join(out, "\n") + "\n```\n\n"
 }
 
 func fmtValue(v any) string {
