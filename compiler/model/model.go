@@ -8,16 +8,23 @@ import "strings"
 // App is one resolved app.yaml.
 type App struct {
 	// Name prefixes every generated name (lowercase, DNS-safe).
-	Name       string
-	Tools      Tools
-	Key        Key
-	Source     Source
-	Accounts   []Account // in spec order
-	Targets    []Target  // one per (account, region), sorted by (Wave, Account, Region)
-	Service    Service
-	Deployment Deployment
+	Name         string
+	Tools        Tools
+	Key          Key
+	Source       Source
+	Accounts     []Account // in spec order
+	Targets      []Target  // one per (account, region), sorted by (Wave, Account, Region)
+	Service      Service
+	Deployment   Deployment
+	LoadBalancer LoadBalancer
 	// Tags are the user's tags plus "bgc:app" = Name, sorted by key.
 	Tags []KV
+}
+
+// LoadBalancer is who may reach the targets' load balancers.
+type LoadBalancer struct {
+	Internal     bool     // scheme internal: in the private subnets
+	AllowedCIDRs []string // may reach the production listener, in app.yaml's order
 }
 
 // AppTag is the tag bgc puts on everything it creates, with the app's name.

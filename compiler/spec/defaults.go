@@ -66,9 +66,16 @@ func resolve(f *File) *model.App {
 			PullRequestsFrom: or(f.Source.PullRequestsFrom, ""),
 			OutputDir:        or(f.Source.OutputDir, DefaultOutputDir),
 		},
-		Service:    resolveService(&f.Service),
-		Deployment: resolveDeployment(f.Deployment, f.Service.HealthCheck),
-		Tags:       resolveTags(f.Name, f.Tags),
+		Service:      resolveService(&f.Service),
+		Deployment:   resolveDeployment(f.Deployment, f.Service.HealthCheck),
+		LoadBalancer: model.LoadBalancer{AllowedCIDRs: []string{"0.0.0.0/0"}},
+		Tags:         resolveTags(f.Name, f.Tags),
+	}
+	if lb := f.LoadBalancer; lb != nil {
+		app.LoadBalancer.Internal = lb.Scheme != nil && *lb.Scheme == "internal"
+		if len(lb.AllowedCidrs) > 0 {
+			app.LoadBalancer.AllowedCIDRs = append([]string(nil), lb.AllowedCidrs...)
+		}
 	}
 	var dep Deployment
 	if f.Deployment != nil {

@@ -61,7 +61,7 @@ func SchemaProperties() map[string]bool {
 // referenceSections is the order of docs/app-yaml.md: the order of a
 // written app.yaml (the starter's). A top-level key not listed lands in
 // "Top level".
-var referenceSections = []string{"tools", "key", "source", "accounts", "network", "service", "deployment"}
+var referenceSections = []string{"tools", "key", "source", "accounts", "network", "loadBalancer", "service", "deployment"}
 
 // ReferenceMarkdown renders the spec reference (docs/app-yaml.md) from the
 // schema's descriptions, so the documentation cannot drift from the schema:

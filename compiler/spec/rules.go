@@ -287,6 +287,13 @@ func (c *checker) checkDeployment() {
 			c.at(path("deployment", "testListener", "cidr"), err.Error(), "")
 		}
 	}
+	if lb := c.f.LoadBalancer; lb != nil {
+		for i, cidr := range lb.AllowedCidrs {
+			if _, err := model.ParseIPv4Network(cidr); err != nil {
+				c.at(path("loadBalancer", "allowedCidrs", i), err.Error(), "")
+			}
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -9,16 +9,24 @@ import "go.yaml.in/yaml/v3"
 
 // File is app.yaml.
 type File struct {
-	Version    int               `yaml:"version"`
-	Name       string            `yaml:"name"`
-	Tools      Tools             `yaml:"tools"`
-	Key        Key               `yaml:"key"`
-	Source     Source            `yaml:"source"`
-	Accounts   []Account         `yaml:"accounts"`
-	Network    *Network          `yaml:"network"`
-	Service    Service           `yaml:"service"`
-	Deployment *Deployment       `yaml:"deployment"`
-	Tags       map[string]string `yaml:"tags"`
+	Version    int         `yaml:"version"`
+	Name       string      `yaml:"name"`
+	Tools      Tools       `yaml:"tools"`
+	Key        Key         `yaml:"key"`
+	Source     Source      `yaml:"source"`
+	Accounts   []Account   `yaml:"accounts"`
+	Network    *Network    `yaml:"network"`
+	Service    Service     `yaml:"service"`
+	Deployment *Deployment `yaml:"deployment"`
+	// LoadBalancer is who may reach the targets' load balancers.
+	LoadBalancer *LoadBalancer     `yaml:"loadBalancer"`
+	Tags         map[string]string `yaml:"tags"`
+}
+
+// LoadBalancer is the load balancer's reach.
+type LoadBalancer struct {
+	Scheme       *string  `yaml:"scheme"`
+	AllowedCidrs []string `yaml:"allowedCidrs"`
 }
 
 // Tools is the central account.

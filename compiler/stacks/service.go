@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/awslabs/goformation/v7/cloudformation/applicationautoscaling"
 	"github.com/awslabs/goformation/v7/cloudformation/ec2"
@@ -32,6 +33,21 @@ const tlsPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 // with production and test listeners and two target groups, security
 // groups with explicit egress, the ECS cluster, log group, roles, the
 // initial task definition and the CODE_DEPLOY-controlled Fargate service.
+// loadBalancerIngressExceptions are the registry rules the load balancer's
+// security group does not meet, and why: the production listener is open
+// to loadBalancer.allowedCidrs, by default everyone.
+func loadBalancerIngressExceptions(app *model.App) exceptions {
+	e := exceptions{
+		"SECURITY_GROUP_INGRESS_CIDR_NON_32_RULE": "the load balancer admits the client networks of loadBalancer.allowedCidrs on its production ports " +
+			"and deployment.testListener.cidr on the test listener (and the smoke test from the private subnets); a service's clients are not one address",
+	}
+	if slices.Contains(app.LoadBalancer.AllowedCIDRs, "0.0.0.0/0") {
+		e["EC2_SECURITY_GROUP_INGRESS_OPEN_TO_WORLD_RULE"] = "loadBalancer.allowedCidrs admits clients from anywhere on the production ports " +
+			"(the default: the service is public; list the clients' networks to close it); the test listener admits only deployment.testListener.cidr"
+	}
+	return e
+}
+
 func serviceStack(app *model.App, t model.Target, network, logStack string) *stack {
 	svc := app.Service
 	tpl := cfn.New(fmt.Sprintf("bgc %s/%s service of %s: ALB, ECS cluster and Fargate service under CodeDeploy blue/green.",
@@ -49,6 +65,9 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 			name string
 			list *[]string
 		}{{outPublicSubnet, &public}, {outPrivateSubnet, &private}} {
+			if p.name == outPublicSubnet && app.LoadBalancer.Internal {
+				continue // an internal load balancer uses the private subnets
+			}
 			name := fmt.Sprint(p.name, i)
 			*p.list = append(*p.list, tpl.Param(name, "AWS::EC2::Subnet::Id", "subnet "+name))
 			st.bind(name, network, name)
@@ -58,12 +77,15 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 	// Security groups: egress declared inline, so the default allow-all
 	// egress rule is removed.
 	https := t.CertificateARN != ""
-	albIngress := []ec2.SecurityGroup_Ingress{
-		{IpProtocol: "tcp", FromPort: num(80), ToPort: num(80), CidrIp: str("0.0.0.0/0"), Description: str("production HTTP")},
-		{IpProtocol: "tcp", FromPort: num(t.TestListener.Port), ToPort: num(t.TestListener.Port), CidrIp: str(t.TestListener.CIDR), Description: str("test listener")},
+	var albIngress []ec2.SecurityGroup_Ingress
+	for _, cidr := range app.LoadBalancer.AllowedCIDRs {
+		albIngress = append(albIngress, ec2.SecurityGroup_Ingress{IpProtocol: "tcp", FromPort: num(80), ToPort: num(80), CidrIp: str(cidr), Description: str("production HTTP")})
 	}
+	albIngress = append(albIngress, ec2.SecurityGroup_Ingress{IpProtocol: "tcp", FromPort: num(t.TestListener.Port), ToPort: num(t.TestListener.Port), CidrIp: str(t.TestListener.CIDR), Description: str("test listener")})
 	if https {
-		albIngress = append(albIngress, ec2.SecurityGroup_Ingress{IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str("0.0.0.0/0"), Description: str("production HTTPS")})
+		for _, cidr := range app.LoadBalancer.AllowedCIDRs {
+			albIngress = append(albIngress, ec2.SecurityGroup_Ingress{IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str(cidr), Description: str("production HTTPS")})
+		}
 	}
 	if app.Deployment.SmokeTest != nil && !covers(t.TestListener.CIDR, t.Network.CIDR) {
 		// The smoke test (in the private subnets) reaches the test
@@ -80,13 +102,8 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 		SecurityGroupEgress: []ec2.SecurityGroup_Egress{{
 			IpProtocol: "tcp", FromPort: num(svc.Port), ToPort: num(svc.Port), CidrIp: str(t.Network.CIDR), Description: str("to tasks"),
 		}},
-		Tags: tg,
-		AWSCloudFormationMetadata: exempt(nil, exceptions{
-			"EC2_SECURITY_GROUP_INGRESS_OPEN_TO_WORLD_RULE": "the load balancer is internet-facing: it admits clients from anywhere on its production ports " +
-				"(the test listener only from deployment.testListener.cidr)",
-			"SECURITY_GROUP_INGRESS_CIDR_NON_32_RULE": "the load balancer admits clients from anywhere on its production ports and the test listener " +
-				"from deployment.testListener.cidr (and the smoke test from the private subnets); none of them is one address",
-		}),
+		Tags:                      tg,
+		AWSCloudFormationMetadata: exempt(nil, loadBalancerIngressExceptions(app)),
 	})
 	tpl.Add("ServiceSecurityGroup", &ec2.SecurityGroup{
 		GroupDescription: "tasks of " + app.ECSServiceName(),
@@ -102,11 +119,18 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 		AWSCloudFormationMetadata: exempt(nil, exceptions{"EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE": whyWorldEgress}),
 	})
 
+	// An internal load balancer lives in the private subnets: "The nodes of
+	// an internal load balancer have only private IP addresses"
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-scheme).
+	scheme, lbSubnets := "internet-facing", public
+	if app.LoadBalancer.Internal {
+		scheme, lbSubnets = "internal", private
+	}
 	tpl.Add("LoadBalancer", &elb.LoadBalancer{
 		Name:           str(app.LoadBalancerName()),
 		Type:           str("application"),
-		Scheme:         str("internet-facing"),
-		Subnets:        public,
+		Scheme:         str(scheme),
+		Subnets:        lbSubnets,
 		SecurityGroups: []string{cfn.Ref("LoadBalancerSecurityGroup")},
 		LoadBalancerAttributes: []elb.LoadBalancer_LoadBalancerAttribute{
 			{Key: str("routing.http.drop_invalid_header_fields.enabled"), Value: str("true")},
@@ -257,11 +281,11 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 	// not resolve (a missing one drops every output of the stack there).
 	tpl.Output(outLoadBalancer, "ALB full name (CloudWatch dimension)", cfn.Select(1, cfn.Split(":loadbalancer/", cfn.Ref("LoadBalancer"))))
 	tpl.Output(outLoadBalancerD, "ALB DNS name", cfn.GetAtt("LoadBalancer", "DNSName"))
-	scheme := "http://"
+	url := "http://"
 	if t.CertificateARN != "" {
-		scheme = "https://"
+		url = "https://"
 	}
-	tpl.Output(plan.OutputServiceURL, "the service's address on its load balancer (bgc deploy prints it)", cfn.Sub(scheme+"${LoadBalancer.DNSName}/"))
+	tpl.Output(plan.OutputServiceURL, "the service's address on its load balancer (bgc deploy prints it)", cfn.Sub(url+"${LoadBalancer.DNSName}/"))
 	tpl.Output(outBlueTGName, "blue target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("BlueTargetGroup"))))
 	tpl.Output(outGreenTGName, "green target group full name (CloudWatch dimension)", cfn.Select(5, cfn.Split(":", cfn.Ref("GreenTargetGroup"))))
 	return st

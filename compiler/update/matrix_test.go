@@ -92,6 +92,8 @@ var matrix = []row{
 	{name: "autoscaling", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  autoscaling: {min: 2, max: 8, targetCpu: 60}"}}},
 	{name: "smoke test", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  smokeTest: {paths: [{path: /healthz}]}"}}},
 	{name: "alarms", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  max5xxPerMinute: 50\n  maxUnhealthyPercent: 50"}}},
+	{name: "load balancer clients", edits: []edit{{"service:\n", "loadBalancer: {allowedCidrs: [198.51.100.0/24]}\nservice:\n"}}},
+	{name: "container user and file system", release: true, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  user: \"1000\"\n  writablePaths: [/tmp, /var/cache/web]"}}},
 	{name: "bootstrap image", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  bootstrapImage: public.ecr.aws/docker/library/httpd:2.4"}}},
 
 	{name: "port", edits: []edit{{"port: 8080", "port: 9090"}},
@@ -102,6 +104,8 @@ var matrix = []row{
 			"Service (AWS::ECS::Service): LoadBalancers, NetworkConfiguration would change"}},
 	{name: "availability zones", edits: []edit{{"service:\n", "network: {azs: 3}\nservice:\n"}},
 		refused: []string{"Service (AWS::ECS::Service): NetworkConfiguration would change"}},
+	{name: "load balancer scheme", edits: []edit{{"service:\n", "loadBalancer: {scheme: internal}\nservice:\n"}},
+		refused: []string{"LoadBalancer (AWS::ElasticLoadBalancingV2::LoadBalancer): it would be replaced (Scheme is create-only), and CloudFormation cannot replace a resource with a custom name"}},
 	{name: "service name", edits: []edit{{"name: web", "name: shop-web"}},
 		refused: []string{"Service (AWS::ECS::Service):", "Repository (AWS::ECR::Repository): it would be replaced (RepositoryName is create-only), leaving the old one and what it holds behind"}},
 }
