@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 )
 
 func sortStrings(s []string) { sort.Strings(s) }
@@ -42,11 +43,17 @@ func (a *App) PipelineName() string           { return a.Name }
 func (a *App) PipelineRoleName() string       { return a.Name + "-pipeline" }
 func (a *App) PipelineEventsRoleName() string { return a.Name + "-pipeline-events" }
 func (a *App) PipelineStartRuleName() string  { return a.Name + "-start-pipeline" }
-func (a *App) BuildProjectName() string       { return a.Name + "-build" }
-func (a *App) BuildRoleName() string          { return a.Name + "-build" }
-func (a *App) PRLambdaName() string           { return a.Name + "-open-pull-request" }
-func (a *App) PRLambdaRoleName() string       { return a.Name + "-open-pull-request" }
-func (a *App) ApprovalTopicName() string      { return a.Name + "-approvals" }
+
+// BranchProtectionPolicyName is the managed policy that keeps people from
+// changing source.branch except through pull requests.
+func (a *App) BranchProtectionPolicyName() string {
+	return a.Name + "-protect-" + strings.ReplaceAll(a.Source.Branch, "/", "-")
+}
+func (a *App) BuildProjectName() string  { return a.Name + "-build" }
+func (a *App) BuildRoleName() string     { return a.Name + "-build" }
+func (a *App) PRLambdaName() string      { return a.Name + "-open-pull-request" }
+func (a *App) PRLambdaRoleName() string  { return a.Name + "-open-pull-request" }
+func (a *App) ApprovalTopicName() string { return a.Name + "-approvals" }
 
 // LogBucketName is the bucket of one target's load balancer access logs
 // and VPC flow logs.

@@ -61,7 +61,8 @@ func TestResolveExample(t *testing.T) {
 		Deployment: model.Deployment{Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
 			AutoRollback: true, Max5xxPerMinute: 10, MaxUnhealthyPercent: 50, AlarmRollback: true, DeregistrationDelaySeconds: 30,
 			SmokeTest: &model.SmokeTest{Checks: []model.Check{{Path: "/", Matcher: "200-399"}}}},
-		Tags: []model.KV{{Key: "bgc:app", Value: "poc"}},
+		LoadBalancer: model.LoadBalancer{AllowedCIDRs: []string{"0.0.0.0/0"}},
+		Tags:         []model.KV{{Key: "bgc:app", Value: "poc"}},
 	}
 	if diff := cmp.Diff(want, app); diff != "" {
 		t.Errorf("resolved model (-want +got):\n%s", diff)

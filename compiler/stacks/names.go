@@ -61,6 +61,7 @@ var unnamedTypes = map[string]bool{
 	"AWS::EC2::VPC":                         true,
 	"AWS::EC2::VPCGatewayAttachment":        true,
 	"AWS::ElasticLoadBalancingV2::Listener": true,
+	"AWS::IAM::ManagedPolicy":               true,
 	"AWS::KMS::Key":                         true,
 	"AWS::KMS::ReplicaKey":                  true,
 	"AWS::Lambda::Permission":               true,

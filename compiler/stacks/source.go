@@ -3,6 +3,9 @@ package stacks
 import (
 	_ "embed"
 	"fmt"
+	"strings"
+
+	"github.com/awslabs/goformation/v7/cloudformation/iam"
 
 	"github.com/awslabs/goformation/v7/cloudformation/codecommit"
 	"github.com/awslabs/goformation/v7/cloudformation/events"
@@ -37,6 +40,35 @@ func branchChange(app *model.App, branch string) map[string]any {
 	}
 }
 
+// addBranchProtection adds the managed policy a team attaches to its
+// developers' roles or groups so that source.branch, whose merges release
+// to production, changes only through merged pull requests: it denies
+// pushing to, deleting, committing files to and merging other branches
+// into source.branch. CodeCommit's own example of branch protection
+// denies these actions with "codecommit:References" on "refs/heads/main"
+// and "Null": {"codecommit:References": false}
+// (https://docs.aws.amazon.com/codecommit/latest/userguide/customer-managed-policies.html,
+// "Example 4: Deny or allow actions on branches"); it also denies merging
+// pull requests, which bgc's flow keeps allowed: require approvals before
+// a merge with an approval rule template (docs/security.md). CodeCommit
+// has no push protection of its own, and bgc cannot know the team's
+// principals, so attaching the policy is the team's step.
+func addBranchProtection(app *model.App, tpl *cfn.Template) {
+	tpl.Add("BranchProtectionPolicy", &iam.ManagedPolicy{
+		// No fixed name: CloudFormation names it <stack>-BranchProtectionPolicy-<id>;
+		// its ARN is the stack's output BranchProtectionPolicyArn.
+		Description: str("attach to developers: " + app.Source.Branch + " of " + app.Source.Repository + " changes only through pull requests"),
+		PolicyDocument: cfn.PolicyDocument(cfn.With(cfn.With(cfn.Statement{
+			"Sid":    "OnlyPullRequestsChange" + logicalID(strings.ReplaceAll(app.Source.Branch, "/", "-")),
+			"Effect": "Deny",
+			"Action": []string{"codecommit:GitPush", "codecommit:DeleteBranch", "codecommit:PutFile", "codecommit:DeleteFile", "codecommit:CreateCommit",
+				"codecommit:MergeBranchesByFastForward", "codecommit:MergeBranchesBySquash", "codecommit:MergeBranchesByThreeWay"},
+			"Resource": []string{cfn.Sub(repositoryARN(app))},
+		}, "StringEqualsIfExists", "codecommit:References", "refs/heads/"+app.Source.Branch), "Null", "codecommit:References", "false")),
+	})
+	tpl.Output("BranchProtectionPolicyArn", "managed policy to attach to developers: "+app.Source.Branch+" changes only through pull requests", cfn.Ref("BranchProtectionPolicy"))
+}
+
 // sourceStack is the CodeCommit repository and, when pull-request
 // automation is on, the Lambda that opens a pull request from
 // Source.PullRequestsFrom to Source.Branch on every push.
@@ -52,6 +84,7 @@ func sourceStack(app *model.App, toolsKey string) *stack {
 		AWSCloudFormationDeletionPolicy:      retain,
 		AWSCloudFormationUpdateReplacePolicy: retainOnReplace,
 	})
+	addBranchProtection(app, tpl)
 	if app.Source.PullRequestsFrom == "" {
 		return st
 	}

@@ -34,6 +34,7 @@ var createOnly = map[string]props{
 	"AWS::ElasticLoadBalancingV2::LoadBalancer":   {createOnly: []string{"Name", "Scheme", "Type"}, conditional: nil},
 	"AWS::ElasticLoadBalancingV2::TargetGroup":    {createOnly: []string{"IpAddressType", "Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId"}, conditional: nil},
 	"AWS::Events::Rule":                           {createOnly: []string{"Name"}, conditional: []string{"EventBusName"}},
+	"AWS::IAM::ManagedPolicy":                     {createOnly: []string{"Description", "ManagedPolicyName", "Path"}, conditional: nil},
 	"AWS::IAM::Policy":                            {createOnly: nil, conditional: nil},
 	"AWS::IAM::Role":                              {createOnly: []string{"Path", "RoleName"}, conditional: nil},
 	"AWS::KMS::Alias":                             {createOnly: []string{"AliasName"}, conditional: nil},
