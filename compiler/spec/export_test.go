@@ -6,6 +6,7 @@ package spec
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -69,7 +70,12 @@ var referenceSections = []string{"tools", "key", "source", "accounts", "network"
 // example (starter is internal/cli/starter.yaml), every key with its type,
 // allowed values or range and description, then the regions and the
 // Fargate sizes the schema allows.
-func ReferenceMarkdown(starter []byte) []byte {
+//
+// changes maps keys to what changing them on a live target does, as the
+// day-2 matrix measures it (compiler/update/testdata/changes.json); the
+// second return lists keys of changes the schema does not have.
+func ReferenceMarkdown(starter []byte, changes map[string]string) ([]byte, []string) {
+	used := map[string]bool{}
 	_, raw, err := appSchema()
 	if err != nil {
 		panic(err)
@@ -113,7 +119,7 @@ func ReferenceMarkdown(starter []byte) []byte {
 		return s
 	}
 	rows := func(b *strings.Builder, prefix string, s map[string]any, only func(string) bool) {
-		b.WriteString("| key | type | values | description |\n|---|---|---|---|\n")
+		b.WriteString("| key | type | values | changing it later | description |\n|---|---|---|---|---|\n")
 		var walk func(prefix string, s map[string]any, top bool)
 		walk = func(prefix string, s map[string]any, top bool) {
 			props, _ := s["properties"].(map[string]any)
@@ -145,7 +151,11 @@ func ReferenceMarkdown(starter []byte) []byte {
 				if required[name] {
 					desc = "**Required.** " + desc
 				}
-				b.WriteString("| `" + p + "` | " + typ + " | " + values + " | " + strings.ReplaceAll(desc, "|", "\\|") + " |\n")
+				later := changes[p]
+				if later != "" {
+					used[p] = true
+				}
+				b.WriteString("| `" + p + "` | " + typ + " | " + values + " | " + later + " | " + strings.ReplaceAll(desc, "|", "\\|") + " |\n")
 				next := sub
 				if typ == "list of object" {
 					next = resolve(sub["items"].(map[string]any))
@@ -164,7 +174,7 @@ func ReferenceMarkdown(starter []byte) []byte {
 	}
 	var b strings.Builder
 	b.WriteString("# app.yaml reference\n\nGenerated from schema/app.schema.json (and the starter `bgc init` writes, for the examples) by `go test ./compiler/spec -update`; do not edit.\n\n")
-	b.WriteString("What each change does to a live system, and which changes are refused, is in the README's \"What you can change, and how\" and [day2.md](day2.md); [security.md](security.md) says what each security option costs.\n\n")
+	b.WriteString("\"Changing it later\" says what a change of the key does to a target that is already deployed, as the day-2 matrix (compiler/update/matrix_test.go) measures it; a blank means no row of the matrix changes that key. The README's \"What you can change, and how\" and [day2.md](day2.md) explain each; [security.md](security.md) says what each security option costs.\n\n")
 	b.WriteString("Sections: [top level](#top-level)")
 	for _, k := range referenceSections {
 		b.WriteString(", [`" + k + "`](#" + k + ")")
@@ -180,6 +190,10 @@ func ReferenceMarkdown(starter []byte) []byte {
 		sub := resolve(props[k].(map[string]any))
 		desc, _ := sub["description"].(string)
 		b.WriteString("\n## " + k + "\n\n" + desc + "\n\n")
+		if later := changes[k]; later != "" {
+			used[k] = true
+			b.WriteString("Adding or removing entries later: " + later + " (a removed target's stacks stay until `bgc destroy --target ACCOUNT/REGION`).\n\n")
+		}
 		b.WriteString(example(starter, func(line string) bool { return topLevelKey(line) == k }))
 		next := sub
 		prefix := k + "."
@@ -221,7 +235,14 @@ func ReferenceMarkdown(starter []byte) []byte {
 		}
 		b.WriteString("| " + cpu + " | " + mem + " |\n")
 	}
-	return []byte(b.String())
+	var unknown []string
+	for k := range changes {
+		if !used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	return []byte(b.String()), unknown
 }
 
 // dig follows keys through nested maps.

@@ -1,10 +1,14 @@
 package update_test
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/bgc-dev/bgc/internal/golden"
 
 	"github.com/bgc-dev/bgc/compiler"
 	"github.com/bgc-dev/bgc/compiler/update"
@@ -51,7 +55,10 @@ type edit struct{ old, new string }
 
 // row is one change a team makes, as a deployment would see it.
 type row struct {
-	name  string
+	name string
+	// keys are the app.yaml keys the change touches, as docs/app-yaml.md
+	// names them: its "changing it later" column comes from these rows.
+	keys  []string
 	edits []edit
 	// refused, when set, is what the refusal must say; the change must
 	// not deploy.
@@ -65,48 +72,48 @@ type row struct {
 }
 
 var matrix = []row{
-	{name: "tags", edits: []edit{{"tags: {team: shop}", "tags: {team: shop, cost-center: \"4711\"}"}}},
-	{name: "desiredCount", edits: []edit{{"desiredCount: 2", "desiredCount: 5"}}},
-	{name: "cpu and memory", release: true, edits: []edit{{"cpu: 512\n  memory: 1024", "cpu: 1024\n  memory: 2048"}}},
-	{name: "environment", release: true, edits: []edit{{"environment: {LOG_LEVEL: info}", "environment: {LOG_LEVEL: debug, FEATURE_X: \"on\"}"}}},
-	{name: "secrets", edits: []edit{{`secrets: {DB_PASSWORD: "arn:aws:ssm:{region}:{account}:parameter/shop/db"}`,
+	{name: "tags", keys: []string{"tags"}, edits: []edit{{"tags: {team: shop}", "tags: {team: shop, cost-center: \"4711\"}"}}},
+	{name: "desiredCount", keys: []string{"service.desiredCount"}, edits: []edit{{"desiredCount: 2", "desiredCount: 5"}}},
+	{name: "cpu and memory", keys: []string{"service.cpu", "service.memory"}, release: true, edits: []edit{{"cpu: 512\n  memory: 1024", "cpu: 1024\n  memory: 2048"}}},
+	{name: "environment", keys: []string{"service.environment"}, release: true, edits: []edit{{"environment: {LOG_LEVEL: info}", "environment: {LOG_LEVEL: debug, FEATURE_X: \"on\"}"}}},
+	{name: "secrets", keys: []string{"service.secrets"}, edits: []edit{{`secrets: {DB_PASSWORD: "arn:aws:ssm:{region}:{account}:parameter/shop/db"}`,
 		`secrets: {DB_PASSWORD: "arn:aws:ssm:{region}:{account}:parameter/shop/db", API_KEY: "arn:aws:ssm:{region}:{account}:parameter/shop/api"}`}}},
-	{name: "health-check path", edits: []edit{{"path: /healthz", "path: /ready"}}},
-	{name: "health-check thresholds and matcher", edits: []edit{{`matcher: "200"`, `matcher: "200-299", intervalSeconds: 10, timeoutSeconds: 4, healthyThreshold: 3, unhealthyThreshold: 4`}}},
-	{name: "grace period", edits: []edit{{"gracePeriodSeconds: 60", "gracePeriodSeconds: 180"}}},
-	{name: "log retention", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 90"}}},
-	{name: "add a certificate", listeners: true, edits: []edit{{"    regions: [eu-west-1, us-east-1]\n",
+	{name: "health-check path", keys: []string{"service.healthCheck.path"}, edits: []edit{{"path: /healthz", "path: /ready"}}},
+	{name: "health-check thresholds and matcher", keys: []string{"service.healthCheck.matcher", "service.healthCheck.intervalSeconds", "service.healthCheck.timeoutSeconds", "service.healthCheck.healthyThreshold", "service.healthCheck.unhealthyThreshold"}, edits: []edit{{`matcher: "200"`, `matcher: "200-299", intervalSeconds: 10, timeoutSeconds: 4, healthyThreshold: 3, unhealthyThreshold: 4`}}},
+	{name: "grace period", keys: []string{"service.healthCheck.gracePeriodSeconds"}, edits: []edit{{"gracePeriodSeconds: 60", "gracePeriodSeconds: 180"}}},
+	{name: "log retention", keys: []string{"service.logRetentionDays"}, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 90"}}},
+	{name: "add a certificate", keys: []string{"accounts[].certificates"}, listeners: true, edits: []edit{{"    regions: [eu-west-1, us-east-1]\n",
 		"    regions: [eu-west-1, us-east-1]\n    certificates:\n      us-east-1: arn:aws:acm:us-east-1:333333333333:certificate/aaaaaaaa-2222-3333-4444-555555555555\n"}}},
-	{name: "rotate a certificate", edits: []edit{{"certificate/11111111-2222-3333-4444-555555555555", "certificate/99999999-2222-3333-4444-555555555555"}}},
-	{name: "remove a certificate", listeners: true, edits: []edit{{"    certificates:\n      eu-west-1: arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555\n", ""}}},
-	{name: "add a region", edits: []edit{{"regions: [eu-west-1]\n", "regions: [eu-west-1, ap-south-1]\n"}}},
-	{name: "add an account", edits: []edit{{"service:\n", "  - name: qa\n    id: \"444444444444\"\n    regions: [eu-central-1]\n    wave: 1\nservice:\n"}}},
-	{name: "remove a target", edits: []edit{{"regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]"}}},
-	{name: "remove an account", edits: []edit{{"  - name: stage\n    id: \"333333333333\"\n    regions: [eu-west-1, us-east-1]\n    wave: 1\n", ""}}},
-	{name: "strategy", edits: []edit{{"CodeDeployDefault.ECSAllAtOnce", "CodeDeployDefault.ECSCanary10Percent5Minutes"}}},
-	{name: "termination wait", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 30"}}},
-	{name: "waves", edits: []edit{{"    regions: [eu-west-1, us-east-1]\n    wave: 1", "    regions: [eu-west-1, us-east-1]\n    wave: 2"}}},
-	{name: "approvals", edits: []edit{
+	{name: "rotate a certificate", keys: []string{"accounts[].certificates"}, edits: []edit{{"certificate/11111111-2222-3333-4444-555555555555", "certificate/99999999-2222-3333-4444-555555555555"}}},
+	{name: "remove a certificate", keys: []string{"accounts[].certificates"}, listeners: true, edits: []edit{{"    certificates:\n      eu-west-1: arn:aws:acm:eu-west-1:222222222222:certificate/11111111-2222-3333-4444-555555555555\n", ""}}},
+	{name: "add a region", keys: []string{"accounts[].regions"}, edits: []edit{{"regions: [eu-west-1]\n", "regions: [eu-west-1, ap-south-1]\n"}}},
+	{name: "add an account", keys: []string{"accounts"}, edits: []edit{{"service:\n", "  - name: qa\n    id: \"444444444444\"\n    regions: [eu-central-1]\n    wave: 1\nservice:\n"}}},
+	{name: "remove a target", keys: []string{"accounts[].regions"}, edits: []edit{{"regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]"}}},
+	{name: "remove an account", keys: []string{"accounts"}, edits: []edit{{"  - name: stage\n    id: \"333333333333\"\n    regions: [eu-west-1, us-east-1]\n    wave: 1\n", ""}}},
+	{name: "strategy", keys: []string{"deployment.strategy"}, edits: []edit{{"CodeDeployDefault.ECSAllAtOnce", "CodeDeployDefault.ECSCanary10Percent5Minutes"}}},
+	{name: "termination wait", keys: []string{"deployment.terminationWaitMinutes"}, edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 30"}}},
+	{name: "waves", keys: []string{"accounts[].wave"}, edits: []edit{{"    regions: [eu-west-1, us-east-1]\n    wave: 1", "    regions: [eu-west-1, us-east-1]\n    wave: 2"}}},
+	{name: "approvals", keys: []string{"deployment.approvalBetweenWaves"}, edits: []edit{
 		{"    regions: [eu-west-1, us-east-1]\n    wave: 1", "    regions: [eu-west-1, us-east-1]\n    wave: 2"},
 		{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  approvalBetweenWaves: true"}}},
-	{name: "autoscaling", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  autoscaling: {min: 2, max: 8, targetCpu: 60}"}}},
-	{name: "smoke test", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  smokeTest: {paths: [{path: /healthz}]}"}}},
-	{name: "alarms", edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  max5xxPerMinute: 50\n  maxUnhealthyPercent: 50"}}},
-	{name: "load balancer clients", edits: []edit{{"service:\n", "loadBalancer: {allowedCidrs: [198.51.100.0/24]}\nservice:\n"}}},
-	{name: "container user and file system", release: true, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  user: \"1000\"\n  writablePaths: [/tmp, /var/cache/web]"}}},
-	{name: "bootstrap image", edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  bootstrapImage: public.ecr.aws/docker/library/httpd:2.4"}}},
+	{name: "autoscaling", keys: []string{"service.autoscaling", "service.autoscaling.min", "service.autoscaling.max", "service.autoscaling.targetCpu"}, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  autoscaling: {min: 2, max: 8, targetCpu: 60}"}}},
+	{name: "smoke test", keys: []string{"deployment.smokeTest", "deployment.smokeTest.paths", "deployment.smokeTest.paths[].path"}, edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  smokeTest: {paths: [{path: /healthz}]}"}}},
+	{name: "alarms", keys: []string{"deployment.max5xxPerMinute", "deployment.maxUnhealthyPercent"}, edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  max5xxPerMinute: 50\n  maxUnhealthyPercent: 50"}}},
+	{name: "load balancer clients", keys: []string{"loadBalancer.allowedCidrs"}, edits: []edit{{"service:\n", "loadBalancer: {allowedCidrs: [198.51.100.0/24]}\nservice:\n"}}},
+	{name: "container user and file system", keys: []string{"service.user", "service.writablePaths"}, release: true, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  user: \"1000\"\n  writablePaths: [/tmp, /var/cache/web]"}}},
+	{name: "bootstrap image", keys: []string{"service.bootstrapImage"}, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  bootstrapImage: public.ecr.aws/docker/library/httpd:2.4"}}},
 
-	{name: "port", edits: []edit{{"port: 8080", "port: 9090"}},
+	{name: "port", keys: []string{"service.port"}, edits: []edit{{"port: 8080", "port: 9090"}},
 		refused: []string{"BlueTargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): it would be replaced (Port is create-only), and CloudFormation cannot replace a resource with a custom name",
 			"Service (AWS::ECS::Service): LoadBalancers would change"}},
-	{name: "network CIDR", edits: []edit{{"service:\n", "network: {cidr: 10.50.0.0/16}\nservice:\n"}},
+	{name: "network CIDR", keys: []string{"network.cidr"}, edits: []edit{{"service:\n", "network: {cidr: 10.50.0.0/16}\nservice:\n"}},
 		refused: []string{"BlueTargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): it would be replaced (VpcId is create-only and follows output VpcId of prod/eu-west-1/network, which changes)",
 			"Service (AWS::ECS::Service): LoadBalancers, NetworkConfiguration would change"}},
-	{name: "availability zones", edits: []edit{{"service:\n", "network: {azs: 3}\nservice:\n"}},
+	{name: "availability zones", keys: []string{"network.azs"}, edits: []edit{{"service:\n", "network: {azs: 3}\nservice:\n"}},
 		refused: []string{"Service (AWS::ECS::Service): NetworkConfiguration would change"}},
-	{name: "load balancer scheme", edits: []edit{{"service:\n", "loadBalancer: {scheme: internal}\nservice:\n"}},
+	{name: "load balancer scheme", keys: []string{"loadBalancer.scheme"}, edits: []edit{{"service:\n", "loadBalancer: {scheme: internal}\nservice:\n"}},
 		refused: []string{"LoadBalancer (AWS::ElasticLoadBalancingV2::LoadBalancer): it would be replaced (Scheme is create-only), and CloudFormation cannot replace a resource with a custom name"}},
-	{name: "service name", edits: []edit{{"name: web", "name: shop-web"}},
+	{name: "service name", keys: []string{"service.name"}, edits: []edit{{"name: web", "name: shop-web"}},
 		refused: []string{"Service (AWS::ECS::Service):", "Repository (AWS::ECR::Repository): it would be replaced (RepositoryName is create-only), leaving the old one and what it holds behind"}},
 }
 
@@ -268,4 +275,32 @@ func changedStacks(rep *update.Report) []string {
 		}
 	}
 	return out
+}
+
+// TestChangesTable writes what changing each key of app.yaml does to a
+// live system, as the matrix measures it, for docs/app-yaml.md's column
+// (compiler/spec reads testdata/changes.json; go test -update rewrites it).
+// A key no row changes has no entry: the docs claim only what is tested.
+func TestChangesTable(t *testing.T) {
+	out := map[string]string{}
+	for _, r := range matrix {
+		how := "in place: `bgc deploy`"
+		switch {
+		case r.refused != nil:
+			how = "**refused** on a live target: recreate it"
+		case r.release:
+			how = "the next release (taskdef.json)"
+		}
+		for _, k := range r.keys {
+			if prev, ok := out[k]; ok && prev != how {
+				t.Fatalf("%s: rows disagree: %q and %q", k, prev, how)
+			}
+			out[k] = how
+		}
+	}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.CompareFile(t, filepath.Join("testdata", "changes.json"), append(data, '\n'))
 }
