@@ -171,6 +171,9 @@ type Deployment struct {
 	SmokeTest *SmokeTest
 	// ApprovalNotify are the email addresses told of a waiting approval.
 	ApprovalNotify []string
+	// AlarmNotify are the email addresses told when a rollback alarm of a
+	// target goes into ALARM (with AutoRollback).
+	AlarmNotify []string
 }
 
 // SmokeTest is what the test-traffic hook checks through the test listener.

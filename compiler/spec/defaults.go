@@ -199,6 +199,7 @@ func resolveDeployment(d *Deployment, hc *HealthCheck) model.Deployment {
 		AlarmRollback:              or(v.AlarmRollback, true),
 		DeregistrationDelaySeconds: or(v.DeregistrationDelaySeconds, DefaultDeregistration),
 		ApprovalNotify:             sorted(v.ApprovalNotify),
+		AlarmNotify:                sorted(v.AlarmNotify),
 	}
 	if v.SmokeTest == nil || !v.SmokeTest.Off {
 		var h HealthCheck

@@ -120,6 +120,7 @@ type Deployment struct {
 	AlarmRollback              *bool         `yaml:"alarmRollback"`
 	SmokeTest                  *SmokeTest    `yaml:"smokeTest"`
 	ApprovalNotify             []string      `yaml:"approvalNotify"`
+	AlarmNotify                []string      `yaml:"alarmNotify"`
 	DeregistrationDelaySeconds *int          `yaml:"deregistrationDelaySeconds"`
 	TestListener               *TestListener `yaml:"testListener"`
 }

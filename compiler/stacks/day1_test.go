@@ -134,3 +134,50 @@ func TestHooksWiring(t *testing.T) {
 		t.Error("smoke test off, but its function is there")
 	}
 }
+
+// TestAlarmNotifications: with deployment.alarmNotify each target's
+// rollback alarms publish to a topic encrypted with the target's log key,
+// which lets CloudWatch use it; only the app's alarms may publish; without
+// it there is no topic and the alarms record why they have no action.
+func TestAlarmNotifications(t *testing.T) {
+	app := seedApp()
+	app.Deployment.AlarmNotify = []string{"oncall@example.com", "team@example.com"}
+	files := generate(t, app, cfn.JSON)
+	res := resourcesOf(t, files, "test1/ap-south-1/poc-web-delivery.template.json")
+	raw, _ := json.Marshal(props(res["AlarmTopic"]))
+	if !strings.Contains(string(raw), `"KmsMasterKeyId":{"Ref":"LogKeyArn"}`) {
+		t.Errorf("topic not encrypted with the log key: %s", raw)
+	}
+	raw, _ = json.Marshal(props(res["AlarmTopicPolicy"]))
+	if !strings.Contains(string(raw), `"Service":"cloudwatch.amazonaws.com"`) || !strings.Contains(string(raw), `:alarm:poc-web-*`) || !strings.Contains(string(raw), `"aws:SourceAccount"`) {
+		t.Errorf("topic policy: %s", raw)
+	}
+	subs := 0
+	for id, r := range res {
+		switch r["Type"] {
+		case "AWS::SNS::Subscription":
+			subs++
+		case "AWS::CloudWatch::Alarm":
+			md, _ := json.Marshal(r["Metadata"])
+			if a, _ := props(r)["AlarmActions"].([]any); len(a) != 1 || strings.Contains(string(md), "CT.CLOUDWATCH.PR.1") {
+				t.Errorf("%s: actions %v, metadata %s", id, a, md)
+			}
+		}
+	}
+	if subs != 2 {
+		t.Errorf("%d subscriptions, want 2", subs)
+	}
+	key, _ := json.Marshal(props(resourcesOf(t, files, "test1/ap-south-1/poc-web-logs.template.json")["LogKey"]))
+	if !strings.Contains(string(key), `"Sid":"CloudWatchAlarmsPublish"`) {
+		t.Errorf("the log key does not let CloudWatch use it: %s", key)
+	}
+
+	app.Deployment.AlarmNotify = nil
+	files = generate(t, app, cfn.JSON)
+	if _, ok := resourcesOf(t, files, "test1/ap-south-1/poc-web-delivery.template.json")["AlarmTopic"]; ok {
+		t.Error("a topic without alarmNotify")
+	}
+	if key, _ := json.Marshal(resourcesOf(t, files, "test1/ap-south-1/poc-web-logs.template.json")["LogKey"]); strings.Contains(string(key), "CloudWatchAlarmsPublish") {
+		t.Error("the log key lets CloudWatch use it without alarmNotify")
+	}
+}

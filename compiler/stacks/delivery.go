@@ -6,6 +6,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/cloudwatch"
 	"github.com/awslabs/goformation/v7/cloudformation/codedeploy"
 	"github.com/awslabs/goformation/v7/cloudformation/iam"
+	"github.com/awslabs/goformation/v7/cloudformation/sns"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/plan"
@@ -169,6 +170,11 @@ func alarmID(slug string) string { return logicalID(slug) + "Alarm" }
 func addAlarms(app *model.App, st *stack, service, lb string) []string {
 	tpl := st.tpl
 	var slugs []string
+	var actions []string
+	alarmMetadata := exempt(nil, exceptions{"CLOUDWATCH_ALARM_ACTION_CHECK": whyAlarmAction, "CT.CLOUDWATCH.PR.1": whyAlarmAction})
+	if alarmTopic(app) {
+		actions, alarmMetadata = addAlarmTopic(app, tpl), nil
+	}
 	for _, color := range []string{"blue", "green"} {
 		out := outBlueTGName
 		if color == "green" {
@@ -199,7 +205,8 @@ func addAlarms(app *model.App, st *stack, service, lb string) []string {
 			ComparisonOperator:        "GreaterThanThreshold",
 			TreatMissingData:          str("notBreaching"),
 			Tags:                      appTags(app),
-			AWSCloudFormationMetadata: exempt(nil, exceptions{"CLOUDWATCH_ALARM_ACTION_CHECK": whyAlarmAction, "CT.CLOUDWATCH.PR.1": whyAlarmAction}),
+			AlarmActions:              actions,
+			AWSCloudFormationMetadata: alarmMetadata,
 		})
 		slugs = append(slugs, slug)
 
@@ -220,11 +227,47 @@ func addAlarms(app *model.App, st *stack, service, lb string) []string {
 			ComparisonOperator:        "GreaterThanOrEqualToThreshold",
 			TreatMissingData:          str("notBreaching"),
 			Tags:                      appTags(app),
-			AWSCloudFormationMetadata: exempt(nil, exceptions{"CLOUDWATCH_ALARM_ACTION_CHECK": whyAlarmAction, "CT.CLOUDWATCH.PR.1": whyAlarmAction}),
+			AlarmActions:              actions,
+			AWSCloudFormationMetadata: alarmMetadata,
 		})
 		slugs = append(slugs, slug)
 	}
 	return slugs
+}
+
+// alarmTopic says the target's rollback alarms notify deployment.alarmNotify.
+func alarmTopic(app *model.App) bool {
+	return app.Deployment.AutoRollback && len(app.Deployment.AlarmNotify) > 0
+}
+
+// addAlarmTopic adds the topic the rollback alarms publish to, encrypted
+// with the target's log key (whose policy lets CloudWatch use it, logs.go:
+// the AWS managed key for SNS cannot be shared with CloudWatch), with an
+// email subscription per deployment.alarmNotify address and a topic policy
+// that lets only this app's alarms in this account and region publish.
+// It returns the alarms' actions.
+func addAlarmTopic(app *model.App, tpl *cfn.Template) []string {
+	tpl.Add("AlarmTopic", &sns.Topic{
+		DisplayName:    str(app.Name + " " + app.Service.Name + " rollback alarms"),
+		KmsMasterKeyId: str(cfn.Ref(outLogKeyArn)),
+		Tags:           appTags(app),
+	})
+	// CloudWatch's own example: "Principal": {"Service": "cloudwatch.amazonaws.com"},
+	// "Action": "sns:Publish", with aws:SourceArn naming the alarms
+	// (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger).
+	tpl.Add("AlarmTopicPolicy", &sns.TopicPolicy{
+		Topics: []string{cfn.Ref("AlarmTopic")},
+		PolicyDocument: cfn.PolicyDocument(cfn.With(cfn.With(cfn.Principal(cfn.Allow("RollbackAlarmsPublish", []string{"sns:Publish"}, []string{cfn.Ref("AlarmTopic")}),
+			"Service", "cloudwatch.amazonaws.com"),
+			"StringEquals", "aws:SourceAccount", cfn.Ref("AWS::AccountId")),
+			"ArnLike", "aws:SourceArn", cfn.Sub(cfn.Partition+":cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"+app.AlarmName("*")))),
+	})
+	for i, email := range app.Deployment.AlarmNotify {
+		tpl.Add(fmt.Sprintf("AlarmSubscription%d", i+1), &sns.Subscription{
+			TopicArn: cfn.Ref("AlarmTopic"), Protocol: "email", Endpoint: str(email),
+		})
+	}
+	return []string{cfn.Ref("AlarmTopic")}
 }
 
 func float(f float64) *float64 { return &f }

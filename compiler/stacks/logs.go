@@ -38,16 +38,31 @@ func logsStack(app *model.App, t model.Target) *stack {
 	// and the condition kms:EncryptionContext:aws:logs:arn
 	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
 	self := cfn.Sub(rootARN("${AWS::AccountId}"))
+	statements := []cfn.Statement{
+		cfn.Principal(cfn.Allow("KeyAdministration", keyAdmin, []string{"*"}), "AWS", self),
+		cfn.With(cfn.Principal(cfn.Allow("CloudWatchLogs", []string{"kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"}, []string{"*"}),
+			"Service", cfn.Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
+			"ArnLike", "kms:EncryptionContext:aws:logs:arn", cfn.Sub(cfn.Partition+":logs:${AWS::Region}:${AWS::AccountId}:log-group:*")),
+		denyGrantsForNonAWSResources(),
+	}
+	if alarmTopic(app) {
+		// The alarm topic (delivery stack) is encrypted with this key, and
+		// CloudWatch publishes to it. Amazon SNS's page on encrypted topics
+		// and AWS services that publish to them gives the key-policy
+		// statement: the service principal with kms:GenerateDataKey* and
+		// kms:Decrypt
+		// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services;
+		// the stored corpus here did not hold the page, so this follows the
+		// statement as widely used, not a re-checked quote). Which condition
+		// keys CloudWatch's KMS calls carry is not documented, so none is
+		// added: a wrong one would drop every notification silently.
+		statements = append(statements, cfn.Principal(cfn.Allow("CloudWatchAlarmsPublish", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, []string{"*"}),
+			"Service", "cloudwatch.amazonaws.com"))
+	}
 	tpl.Add("LogKey", &kms.Key{
-		Description:       str("bgc " + app.Name + "/" + app.Service.Name + " log groups of " + t.ID()),
-		EnableKeyRotation: yes(),
-		KeyPolicy: cfn.PolicyDocument(
-			cfn.Principal(cfn.Allow("KeyAdministration", keyAdmin, []string{"*"}), "AWS", self),
-			cfn.With(cfn.Principal(cfn.Allow("CloudWatchLogs", []string{"kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"}, []string{"*"}),
-				"Service", cfn.Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
-				"ArnLike", "kms:EncryptionContext:aws:logs:arn", cfn.Sub(cfn.Partition+":logs:${AWS::Region}:${AWS::AccountId}:log-group:*")),
-			denyGrantsForNonAWSResources(),
-		),
+		Description:                          str("bgc " + app.Name + "/" + app.Service.Name + " log groups (and alarm topic) of " + t.ID()),
+		EnableKeyRotation:                    yes(),
+		KeyPolicy:                            cfn.PolicyDocument(statements...),
 		AWSCloudFormationDeletionPolicy:      retain,
 		AWSCloudFormationUpdateReplacePolicy: retainOnReplace,
 	})
@@ -56,7 +71,7 @@ func logsStack(app *model.App, t model.Target) *stack {
 	name := app.LogBucketName(t.AccountID, t.Region)
 	tpl.Add("LogBucket", logBucket(app, name, "the target's load balancer access logs and VPC flow logs"))
 	arn := bucketARN(name)
-	statements := []cfn.Statement{denyInsecureTransport(name, t.Region)}
+	statements = []cfn.Statement{denyInsecureTransport(name, t.Region)}
 	// Load balancer access logs: "Regions available before August 2022"
 	// name the Elastic Load Balancing account of the region as principal,
 	// later ones the log delivery service (enable-access-logging.html).

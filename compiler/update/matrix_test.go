@@ -99,6 +99,7 @@ var matrix = []row{
 	{name: "autoscaling", keys: []string{"service.autoscaling", "service.autoscaling.min", "service.autoscaling.max", "service.autoscaling.targetCpu"}, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  autoscaling: {min: 2, max: 8, targetCpu: 60}"}}},
 	{name: "smoke test", keys: []string{"deployment.smokeTest", "deployment.smokeTest.paths", "deployment.smokeTest.paths[].path"}, edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  smokeTest: {paths: [{path: /healthz}]}"}}},
 	{name: "alarms", keys: []string{"deployment.max5xxPerMinute", "deployment.maxUnhealthyPercent"}, edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  max5xxPerMinute: 50\n  maxUnhealthyPercent: 50"}}},
+	{name: "alarm notifications", keys: []string{"deployment.alarmNotify"}, edits: []edit{{"terminationWaitMinutes: 10", "terminationWaitMinutes: 10\n  alarmNotify: [oncall@example.com]"}}},
 	{name: "load balancer clients", keys: []string{"loadBalancer.allowedCidrs"}, edits: []edit{{"service:\n", "loadBalancer: {allowedCidrs: [198.51.100.0/24]}\nservice:\n"}}},
 	{name: "container user and file system", keys: []string{"service.user", "service.writablePaths"}, release: true, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  user: \"1000\"\n  writablePaths: [/tmp, /var/cache/web]"}}},
 	{name: "bootstrap image", keys: []string{"service.bootstrapImage"}, edits: []edit{{"logRetentionDays: 30", "logRetentionDays: 30\n  bootstrapImage: public.ecr.aws/docker/library/httpd:2.4"}}},
