@@ -239,7 +239,7 @@ func refuseFrozenChanges(s plan.Stack, changes []Change) error {
 		}
 		// A removal CloudFormation says it retains leaves the data (and the
 		// resource) behind; one it does not describe is risky and asked about.
-		if c.Action == "Remove" && holdsData[c.ResourceType] && c.PolicyAction == string(types.PolicyActionDelete) {
+		if c.Action == "Remove" && plan.HoldsData(c.ResourceType) && c.PolicyAction == string(types.PolicyActionDelete) {
 			refused = append(refused, fmt.Sprintf("it deletes %s (%s) and what it holds", c.LogicalID, c.ResourceType))
 		}
 	}
@@ -248,15 +248,6 @@ func refuseFrozenChanges(s plan.Stack, changes []Change) error {
 			strings.Join(refused, "; "))
 	}
 	return nil
-}
-
-// holdsData are the resource types whose removal loses what they store.
-var holdsData = map[string]bool{
-	"AWS::CodeCommit::Repository": true,
-	"AWS::ECR::Repository":        true,
-	"AWS::KMS::Key":               true,
-	"AWS::KMS::ReplicaKey":        true,
-	"AWS::S3::Bucket":             true,
 }
 
 func orUnnamed(name string) string {

@@ -64,7 +64,27 @@ func (r *stackRun) leftovers(ctx context.Context, st *types.Stack) ([]Leftover, 
 	if len(r.s.Retained) == 0 {
 		return nil, nil
 	}
+	resources, err := r.stackResources(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	physical := map[string]string{}
+	for _, res := range resources {
+		physical[aws.ToString(res.LogicalResourceId)] = aws.ToString(res.PhysicalResourceId)
+	}
+	var out []Leftover
+	for _, k := range r.s.Retained {
+		if id := physical[k.LogicalID]; id != "" {
+			out = append(out, Leftover{Type: k.Type, PhysicalID: id, Account: r.s.Account, Region: r.s.Region, Remove: removeCommand(k.Type, id, r.s.Region)})
+		}
+	}
+	return out, nil
+}
+
+// stackResources lists every resource of a stack, page by page, each
+// page read as the poller reads (throttling and blips retried).
+func (r *stackRun) stackResources(ctx context.Context, st *types.Stack) ([]types.StackResourceSummary, error) {
+	var out []types.StackResourceSummary
 	p := cloudformation.NewListStackResourcesPaginator(r.api, &cloudformation.ListStackResourcesInput{StackName: st.StackId})
 	for p.HasMorePages() {
 		var page *cloudformation.ListStackResourcesOutput
@@ -75,15 +95,7 @@ func (r *stackRun) leftovers(ctx context.Context, st *types.Stack) ([]Leftover, 
 		if err != nil {
 			return nil, fmt.Errorf("list stack resources: %w", err)
 		}
-		for _, res := range page.StackResourceSummaries {
-			physical[aws.ToString(res.LogicalResourceId)] = aws.ToString(res.PhysicalResourceId)
-		}
-	}
-	var out []Leftover
-	for _, k := range r.s.Retained {
-		if id := physical[k.LogicalID]; id != "" {
-			out = append(out, Leftover{Type: k.Type, PhysicalID: id, Account: r.s.Account, Region: r.s.Region, Remove: removeCommand(k.Type, id, r.s.Region)})
-		}
+		out = append(out, page.StackResourceSummaries...)
 	}
 	return out, nil
 }

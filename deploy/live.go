@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
@@ -357,22 +356,15 @@ func joinNonEmpty(parts ...string) string {
 // so CloudFormation's delete would fail. It returns the load balancers it
 // changed.
 func (r *stackRun) unprotectLoadBalancers(ctx context.Context, st *types.Stack) ([]string, error) {
+	resources, err := r.stackResources(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	var arns []string
-	p := cloudformation.NewListStackResourcesPaginator(r.api, &cloudformation.ListStackResourcesInput{StackName: st.StackId})
-	for p.HasMorePages() {
-		var page *cloudformation.ListStackResourcesOutput
-		err := r.poll.read(ctx, func() (err error) {
-			page, err = p.NextPage(ctx)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list stack resources: %w", err)
-		}
-		for _, res := range page.StackResourceSummaries {
-			if aws.ToString(res.ResourceType) == "AWS::ElasticLoadBalancingV2::LoadBalancer" && aws.ToString(res.PhysicalResourceId) != "" &&
-				res.ResourceStatus != types.ResourceStatusDeleteComplete {
-				arns = append(arns, aws.ToString(res.PhysicalResourceId))
-			}
+	for _, res := range resources {
+		if aws.ToString(res.ResourceType) == "AWS::ElasticLoadBalancingV2::LoadBalancer" && aws.ToString(res.PhysicalResourceId) != "" &&
+			res.ResourceStatus != types.ResourceStatusDeleteComplete {
+			arns = append(arns, aws.ToString(res.PhysicalResourceId))
 		}
 	}
 	if len(arns) == 0 {

@@ -364,3 +364,16 @@ func (p *Plan) Only(keep func(Stack) bool) *Plan {
 	}
 	return out
 }
+
+// HoldsData says deleting a resource of the type loses what it stores
+// (code, images, keys, objects): the compiler refuses a change that would
+// delete or replace one, and the deployer a change set that would.
+func HoldsData(resourceType string) bool { return holdsData[resourceType] }
+
+var holdsData = map[string]bool{
+	"AWS::CodeCommit::Repository": true,
+	"AWS::ECR::Repository":        true,
+	"AWS::KMS::Key":               true,
+	"AWS::KMS::ReplicaKey":        true,
+	"AWS::S3::Bucket":             true,
+}

@@ -98,14 +98,16 @@ func (fs filesystem) apply(c *ecs.TaskDefinition_ContainerDefinition) {
 // volumeNames are the volume names of writable paths: the path with "/"
 // and "." as "-" ("/var/cache" -> "var-cache"), numbered on a collision.
 // ECS allows "Up to 255 letters (uppercase and lowercase), numbers,
-// underscores, and hyphens" in a volume name.
+// underscores, and hyphens" in a volume name
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Volume.html).
 func volumeNames(paths []string) []string {
 	out := make([]string, len(paths))
 	seen := map[string]bool{}
 	for i, p := range paths {
-		name := strings.NewReplacer("/", "-", ".", "-").Replace(strings.TrimPrefix(p, "/"))
+		base := strings.NewReplacer("/", "-", ".", "-").Replace(strings.TrimPrefix(p, "/"))
+		name := base
 		for n := 2; seen[name]; n++ {
-			name = fmt.Sprintf("%s-%d", strings.NewReplacer("/", "-", ".", "-").Replace(strings.TrimPrefix(p, "/")), n)
+			name = fmt.Sprintf("%s-%d", base, n)
 		}
 		seen[name] = true
 		out[i] = name

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/compiler/stacks"
 )
 
 func resourcesOf(t *testing.T, files map[string][]byte, path string) map[string]map[string]any {
@@ -179,5 +180,14 @@ func TestAlarmNotifications(t *testing.T) {
 	}
 	if key, _ := json.Marshal(resourcesOf(t, files, "test1/ap-south-1/poc-web-logs.template.json")["LogKey"]); strings.Contains(string(key), "CloudWatchAlarmsPublish") {
 		t.Error("the log key lets CloudWatch use it without alarmNotify")
+	}
+}
+
+// TestVolumeNames: writable paths name their volumes readably, and paths
+// that would share a name get a number.
+func TestVolumeNames(t *testing.T) {
+	got := stacks.VolumeNames([]string{"/tmp", "/var/cache", "/var.cache", "/var/cache.d"})
+	if want := []string{"tmp", "var-cache", "var-cache-2", "var-cache-d"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }

@@ -9,3 +9,6 @@ func KnownNameType(typ string) bool {
 
 // LifecyclePolicy is the registries' ECR lifecycle policy document.
 var LifecyclePolicy = lifecyclePolicy
+
+// VolumeNames exposes the writable paths' volume names.
+var VolumeNames = volumeNames

@@ -121,7 +121,7 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 
 	// An internal load balancer lives in the private subnets: "The nodes of
 	// an internal load balancer have only private IP addresses"
-	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-scheme).
+	// (Scheme, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html).
 	scheme, lbSubnets := "internet-facing", public
 	if app.LoadBalancer.Internal {
 		scheme, lbSubnets = "internal", private

@@ -2,9 +2,9 @@ package update
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -236,7 +236,7 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 			sr.Parameters = append(sr.Parameters, k)
 		}
 	}
-	if !maps(old.Tags, s.Tags) {
+	if !maps.Equal(old.Tags, s.Tags) {
 		sr.Tags = true
 	}
 	if o, n := old.Service, s.Service; n != nil && (o == nil || o.HealthCheckGracePeriodSeconds != n.HealthCheckGracePeriodSeconds) {
@@ -284,7 +284,7 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 		if _, kept := nt.Resources[id]; !kept {
 			or := ot.Resources[id]
 			ch := ResourceChange{LogicalID: id, Type: or.Type, Action: Remove}
-			if holdsData[or.Type] && or.DeletionPolicy != "Retain" {
+			if plan.HoldsData(or.Type) && or.DeletionPolicy != "Retain" {
 				ch.Refused = &Refusal{Reason: "it would be deleted, and with it what it holds", Way: "revert the change in app.yaml"}
 			}
 			sr.Resources = append(sr.Resources, ch)
@@ -811,15 +811,6 @@ func at(m map[string]any, path string) any {
 	return cur
 }
 
-// holdsData are the resource types whose removal loses what they store.
-var holdsData = map[string]bool{
-	"AWS::CodeCommit::Repository": true,
-	"AWS::ECR::Repository":        true,
-	"AWS::KMS::Key":               true,
-	"AWS::KMS::ReplicaKey":        true,
-	"AWS::S3::Bucket":             true,
-}
-
 func anyMap(m map[string]any) any {
 	if m == nil {
 		return map[string]any{}
@@ -838,26 +829,7 @@ func unionKeys(a, b map[string]any) []string {
 	return sortedKeys(seen)
 }
 
-func maps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // KnownType says the create-only table has the resource type.
 func KnownType(typ string) bool {

@@ -59,9 +59,9 @@ differs from what would be generated, 0 when it matches.`,
 			if file == "-" {
 				return fail(ExitInvalid, "build reads FILE from disk: source.outputDir is relative to its directory")
 			}
-			f, err := compiler.ParseFormat(format)
+			f, err := templateFormat(format)
 			if err != nil {
-				return fail(ExitInvalid, "--format must be yaml or json, not %q", format)
+				return err
 			}
 			out, err := e.compile(file, compiler.Options{Format: f})
 			if err != nil {

@@ -45,9 +45,9 @@ func (e *env) planSource(args []string, from, format string) (*plan.Plan, error)
 		}
 		return p, nil
 	}
-	f, err := compiler.ParseFormat(format)
+	f, err := templateFormat(format)
 	if err != nil {
-		return nil, fail(ExitInvalid, "--format must be yaml or json, not %q", format)
+		return nil, err
 	}
 	out, err := e.compile(args[0], compiler.Options{Format: f})
 	if err != nil {

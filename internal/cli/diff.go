@@ -49,9 +49,9 @@ diff(1)).`,
 			if err != nil {
 				return err
 			}
-			f, err := compiler.ParseFormat(format)
+			f, err := templateFormat(format)
 			if err != nil {
-				return fail(ExitInvalid, "--format must be yaml or json, not %q", format)
+				return err
 			}
 			out, err := e.compile(file, compiler.Options{Format: f})
 			if err != nil {

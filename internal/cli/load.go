@@ -69,3 +69,12 @@ func (e *env) report(ds spec.Diagnostics, err error) error {
 	}
 	return nil
 }
+
+// templateFormat is the --format of the commands that compile templates.
+func templateFormat(format string) (compiler.Format, error) {
+	f, err := compiler.ParseFormat(format)
+	if err != nil {
+		return f, fail(ExitInvalid, "--format must be yaml or json, not %q", format)
+	}
+	return f, nil
+}
