@@ -22,7 +22,7 @@ func appFile(args []string) (string, error) {
 		return args[0], nil
 	}
 	if _, err := os.Stat(defaultFile); errors.Is(err, fs.ErrNotExist) {
-		return "", fail(ExitInvalid, "no FILE given and no %s in this directory (bgc init writes one)", defaultFile)
+		return "", fail(ExitInvalid, "no FILE given and no %s in this directory (bgc init writes one; deploy and destroy also take --from DIR, a committed build)", defaultFile)
 	}
 	return defaultFile, nil
 }

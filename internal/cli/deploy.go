@@ -28,11 +28,6 @@ func (e *env) planSource(args []string, from, format string) (*plan.Plan, error)
 	switch {
 	case from != "" && len(args) > 0:
 		return nil, fail(ExitInvalid, "give either FILE or --from DIR, not both")
-	case from == "" && len(args) == 0:
-		if _, err := os.Stat(defaultFile); err != nil {
-			return nil, fail(ExitInvalid, "no FILE given and no %s in this directory: give an app.yaml FILE to compile, or --from DIR with a committed build", defaultFile)
-		}
-		args = []string{defaultFile}
 	case from != "":
 		p, err := planfile.Load(os.DirFS(from))
 		if err != nil {
@@ -45,11 +40,15 @@ func (e *env) planSource(args []string, from, format string) (*plan.Plan, error)
 		}
 		return p, nil
 	}
+	file, err := appFile(args)
+	if err != nil {
+		return nil, err
+	}
 	f, err := templateFormat(format)
 	if err != nil {
 		return nil, err
 	}
-	out, err := e.compile(args[0], compiler.Options{Format: f})
+	out, err := e.compile(file, compiler.Options{Format: f})
 	if err != nil {
 		return nil, err
 	}
