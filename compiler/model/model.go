@@ -25,6 +25,22 @@ type App struct {
 type LoadBalancer struct {
 	Internal     bool     // scheme internal: in the private subnets
 	AllowedCIDRs []string // may reach the production listener, in app.yaml's order
+	// WebACL is loadBalancer.webAcl: WebACLManaged, WebACLCount or
+	// WebACLNone; a target's WebACLARN overrides it.
+	WebACL string
+}
+
+// The web ACL modes of loadBalancer.webAcl.
+const (
+	WebACLManaged = "managed" // bgc's web ACL, blocking
+	WebACLCount   = "count"   // bgc's web ACL, counting only
+	WebACLNone    = "none"
+)
+
+// OwnWebACL says bgc creates target t's web ACL: loadBalancer.webAcl is
+// managed or count and the account names none of its own for t.
+func (lb LoadBalancer) OwnWebACL(t Target) bool {
+	return t.WebACLARN == "" && (lb.WebACL == WebACLManaged || lb.WebACL == WebACLCount)
 }
 
 // AppTag is the tag bgc puts on everything it creates, with the app's name.
@@ -98,7 +114,10 @@ type Target struct {
 	DeployRole     string
 	Network        Network
 	CertificateARN string // "" = HTTP only; otherwise HTTPS:443 with HTTP:80 redirect
-	TestListener   TestListener
+	// WebACLARN is the user's web ACL for this target (accounts[].webAcls);
+	// "" = loadBalancer.webAcl decides.
+	WebACLARN    string
+	TestListener TestListener
 }
 
 // ID is "<account>/<region>", the target's directory in the output.
@@ -146,6 +165,9 @@ type Service struct {
 	// comes up healthy before the pipeline's first release; "" is bgc's
 	// built-in bootstrap, which answers any port, path and matcher.
 	BootstrapImage string
+	// ImageKMS encrypts the targets' ECR repositories with the AWS managed
+	// key aws/ecr; false is AES-256 (S3-managed keys).
+	ImageKMS bool
 	// User is the container's user ("" = the image's USER; never root).
 	User string
 	// ReadonlyRoot runs the container with a read-only root file system,

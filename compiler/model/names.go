@@ -23,6 +23,8 @@ func (a *App) ECSServiceName() string              { return a.prefix() }
 func (a *App) TaskFamily() string                  { return a.prefix() }
 func (a *App) ContainerName() string               { return a.Service.Name }
 func (a *App) LoadBalancerName() string            { return a.prefix() }
+func (a *App) WebACLName() string                  { return a.prefix() }
+func (a *App) WebACLLogGroupName() string          { return "aws-waf-logs-" + a.prefix() }
 func (a *App) TargetGroupName(color string) string { return a.prefix() + "-" + color } // "blue"/"green"
 func (a *App) LogGroupName() string                { return "/ecs/" + a.Name + "/" + a.Service.Name }
 func (a *App) ECRRepositoryName() string           { return a.Name + "/" + a.Service.Name }

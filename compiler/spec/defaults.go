@@ -27,6 +27,7 @@ const (
 	DefaultTargetCPU          = 60
 	DefaultLogRetentionDays   = 365
 	DefaultWritablePath       = "/tmp"
+	DefaultImageEncryption    = "kms"
 	DefaultStrategy           = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 	DefaultTerminationWait    = 60
 	DefaultDeregistration     = 30
@@ -68,11 +69,12 @@ func resolve(f *File) *model.App {
 		},
 		Service:      resolveService(&f.Service),
 		Deployment:   resolveDeployment(f.Deployment, f.Service.HealthCheck),
-		LoadBalancer: model.LoadBalancer{AllowedCIDRs: []string{"0.0.0.0/0"}},
+		LoadBalancer: model.LoadBalancer{AllowedCIDRs: []string{"0.0.0.0/0"}, WebACL: model.WebACLManaged},
 		Tags:         resolveTags(f.Name, f.Tags),
 	}
 	if lb := f.LoadBalancer; lb != nil {
 		app.LoadBalancer.Internal = lb.Scheme != nil && *lb.Scheme == "internal"
+		app.LoadBalancer.WebACL = or(lb.WebACL, model.WebACLManaged)
 		if len(lb.AllowedCidrs) > 0 {
 			app.LoadBalancer.AllowedCIDRs = append([]string(nil), lb.AllowedCidrs...)
 		}
@@ -104,6 +106,7 @@ func resolve(f *File) *model.App {
 				DeployRole:     acct.DeployRole,
 				Network:        net,
 				CertificateARN: a.Certificates[r],
+				WebACLARN:      a.WebACLs[r],
 				TestListener: model.TestListener{
 					Port: or(tl.Port, DefaultTestListenerPort),
 					CIDR: or(tl.CIDR, net.CIDR),
@@ -166,6 +169,7 @@ func resolveService(s *Service) model.Service {
 		Dockerfile:       or(s.Dockerfile, DefaultDockerfile),
 		BuildContext:     or(s.BuildContext, DefaultBuildContext),
 		BootstrapImage:   or(s.BootstrapImage, ""),
+		ImageKMS:         or(s.ImageEncryption, DefaultImageEncryption) == "kms",
 		User:             or(s.User, ""),
 		ReadonlyRoot:     or(s.ReadonlyRoot, true),
 		WritablePaths:    s.WritablePaths,

@@ -54,14 +54,14 @@ func TestResolveExample(t *testing.T) {
 			Name: "web", Port: 80, CPU: 256, Memory: 512, DesiredCount: 2,
 			HealthCheck: model.HealthCheck{Path: "/", Matcher: "200-399", IntervalSeconds: 15, TimeoutSeconds: 5,
 				HealthyThreshold: 2, UnhealthyThreshold: 3, GracePeriodSeconds: 60},
-			Dockerfile: "Dockerfile", BuildContext: ".",
+			Dockerfile: "Dockerfile", BuildContext: ".", ImageKMS: true,
 			ReadonlyRoot: true, WritablePaths: []string{"/tmp"},
 			LogRetentionDays: 365,
 		},
 		Deployment: model.Deployment{Strategy: "CodeDeployDefault.ECSAllAtOnce", TerminationWaitMinutes: 5,
 			AutoRollback: true, Max5xxPerMinute: 10, MaxUnhealthyPercent: 50, AlarmRollback: true, DeregistrationDelaySeconds: 30,
 			SmokeTest: &model.SmokeTest{Checks: []model.Check{{Path: "/", Matcher: "200-399"}}}},
-		LoadBalancer: model.LoadBalancer{AllowedCIDRs: []string{"0.0.0.0/0"}},
+		LoadBalancer: model.LoadBalancer{AllowedCIDRs: []string{"0.0.0.0/0"}, WebACL: model.WebACLManaged},
 		Tags:         []model.KV{{Key: "bgc:app", Value: "poc"}},
 	}
 	if diff := cmp.Diff(want, app); diff != "" {

@@ -114,6 +114,23 @@ func (c *checker) checkAccounts() {
 				c.at(path("accounts", i, "certificates", r), fmt.Sprintf("certificate belongs to account %s, not to this account (%s)", got, a.ID), "")
 			}
 		}
+		// A regional web ACL protects only resources of its own region
+		// and account: "You can only associate a web ACL with resources
+		// in the same Region" (AssociateWebACL takes no account either,
+		// https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html).
+		for _, r := range sortedKeys(a.WebACLs) {
+			arn := a.WebACLs[r]
+			if _, ok := regions[r]; !ok {
+				c.atKey(path("accounts", i, "webAcls", r), fmt.Sprintf("%s is not one of this account's regions", r), "web ACLs are per target: use a region listed in regions")
+				continue
+			}
+			if got := arnField(arn, 3); got != r {
+				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL is in %s, but it can only protect a load balancer of its own region (%s)", got, r), "")
+			}
+			if got := arnField(arn, 4); got != a.ID {
+				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL belongs to account %s, not to this account (%s)", got, a.ID), "")
+			}
+		}
 	}
 }
 

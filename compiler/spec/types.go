@@ -27,6 +27,7 @@ type File struct {
 type LoadBalancer struct {
 	Scheme       *string  `yaml:"scheme"`
 	AllowedCidrs []string `yaml:"allowedCidrs"`
+	WebACL       *string  `yaml:"webAcl"`
 }
 
 // Tools is the central account.
@@ -61,6 +62,7 @@ type Account struct {
 	DeployRole   *string           `yaml:"deployRole"`
 	Network      *Network          `yaml:"network"`
 	Certificates map[string]string `yaml:"certificates"`
+	WebACLs      map[string]string `yaml:"webAcls"`
 }
 
 // Network holds VPC settings; every field may be overridden per account.
@@ -84,6 +86,7 @@ type Service struct {
 	Dockerfile       *string           `yaml:"dockerfile"`
 	BuildContext     *string           `yaml:"buildContext"`
 	BootstrapImage   *string           `yaml:"bootstrapImage"`
+	ImageEncryption  *string           `yaml:"imageEncryption"`
 	User             *string           `yaml:"user"`
 	ReadonlyRoot     *bool             `yaml:"readonlyRootFilesystem"`
 	WritablePaths    []string          `yaml:"writablePaths"`

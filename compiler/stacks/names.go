@@ -18,6 +18,9 @@ type physicalName struct {
 // eventRuleName is what EventBridge allows in a rule name: "[\.\-_A-Za-z0-9]+".
 var eventRuleName = regexp.MustCompile(`^[.\-_A-Za-z0-9]+$`)
 
+// webACLName is what AWS WAF allows in a web ACL name: "^[\w\-]+$".
+var webACLName = regexp.MustCompile(`^[\w-]+$`)
+
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 
 // physicalNames lists every resource type the builders emit that takes a
@@ -45,6 +48,7 @@ var physicalNames = map[string]physicalName{
 	"AWS::Logs::LogGroup":                        {"LogGroupName", "log group name", 512, nil},
 	"AWS::S3::Bucket":                            {"BucketName", "S3 bucket name", 63, bucketName},
 	"AWS::SNS::Topic":                            {"TopicName", "SNS topic name", 256, nil},
+	"AWS::WAFv2::WebACL":                         {"Name", "web ACL name", 128, webACLName},
 }
 
 var unnamedTypes = map[string]bool{
@@ -66,6 +70,9 @@ var unnamedTypes = map[string]bool{
 	"AWS::KMS::ReplicaKey":                  true,
 	"AWS::Lambda::Permission":               true,
 	"AWS::S3::BucketPolicy":                 true,
+	"AWS::WAFv2::LoggingConfiguration":      true,
+	"AWS::WAFv2::WebACLAssociation":         true,
+	"AWS::EC2::VPCEndpoint":                 true,
 }
 
 // maxStackName is CloudFormation's limit on stack names.

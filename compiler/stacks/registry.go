@@ -68,7 +68,7 @@ func registryStack(app *model.App, t model.Target) (*stack, error) {
 		RepositoryName:                       str(app.ECRRepositoryName()),
 		ImageTagMutability:                   str("IMMUTABLE"),
 		ImageScanningConfiguration:           &ecr.Repository_ImageScanningConfiguration{ScanOnPush: yes()},
-		EncryptionConfiguration:              &ecr.Repository_EncryptionConfiguration{EncryptionType: "AES256"},
+		EncryptionConfiguration:              imageEncryption(app),
 		LifecyclePolicy:                      &ecr.Repository_LifecyclePolicy{LifecyclePolicyText: str(string(lifecycle))},
 		RepositoryPolicyText:                 cfn.PolicyDocument(push),
 		Tags:                                 appTags(app),
@@ -82,4 +82,29 @@ func registryStack(app *model.App, t model.Target) (*stack, error) {
 	// stack and destroy keeps it, so a later deploy never collides with it.
 	st.retain = true
 	return st, nil
+}
+
+// imageEncryption is the repository's encryption at rest. With KMS and no
+// key named, ECR uses the AWS managed key aws/ecr, and ECR itself makes the
+// KMS calls. The ECR user guide's "Encryption at rest" page lists the
+// steps (paraphrased here from its translated edition, the one this was
+// checked against): ECR sends two CreateGrant requests that let ECR
+// encrypt and decrypt with the key, a push makes a GenerateDataKey request
+// and a pull a Decrypt request
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html).
+// So neither the tools account's build role (pushing across accounts) nor
+// the execution role (pulling) is given any key permission; the page does
+// not say so for a cross-account push in as many words, but an AWS managed
+// key has no policy another account could be named in. A customer managed
+// key per target would add a key policy to keep right and $1 a month for
+// no control bgc uses (the repository is deleted only with the target).
+// EncryptionConfiguration is create-only
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-repository.html),
+// and the repository is named and retained, so bgc build refuses to switch
+// it on a deployed target; service.imageEncryption: aes256 keeps the old one.
+func imageEncryption(app *model.App) *ecr.Repository_EncryptionConfiguration {
+	if app.Service.ImageKMS {
+		return &ecr.Repository_EncryptionConfiguration{EncryptionType: "KMS"}
+	}
+	return &ecr.Repository_EncryptionConfiguration{EncryptionType: "AES256"}
 }

@@ -143,6 +143,7 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 		},
 		Tags: tg,
 	})
+	addWebACL(app, t, tpl, logKey)
 	for _, color := range []string{"blue", "green"} {
 		tpl.Add(logicalID(color)+"TargetGroup", &elb.TargetGroup{
 			Name:                       str(app.TargetGroupName(color)),

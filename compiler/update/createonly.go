@@ -25,6 +25,7 @@ var createOnly = map[string]props{
 	"AWS::EC2::Subnet":                            {createOnly: []string{"AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6Native", "Ipv6NetmaskLength", "OutpostArn", "VpcId"}, conditional: []string{"Ipv6CidrBlock"}},
 	"AWS::EC2::SubnetRouteTableAssociation":       {createOnly: []string{"RouteTableId", "SubnetId"}, conditional: nil},
 	"AWS::EC2::VPC":                               {createOnly: []string{"CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength"}, conditional: []string{"InstanceTenancy"}},
+	"AWS::EC2::VPCEndpoint":                       {createOnly: []string{"DnsOptions/PrivateDnsPreference", "DnsOptions/PrivateDnsSpecifiedDomains", "ResourceConfigurationArn", "ServiceName", "ServiceNetworkArn", "ServiceRegion", "VpcEndpointType", "VpcId"}, conditional: nil},
 	"AWS::EC2::VPCGatewayAttachment":              {createOnly: []string{"VpcId"}, conditional: nil},
 	"AWS::ECR::Repository":                        {createOnly: []string{"EncryptionConfiguration", "EncryptionConfiguration/EncryptionType", "EncryptionConfiguration/KmsKey", "RepositoryName"}, conditional: nil},
 	"AWS::ECS::Cluster":                           {createOnly: []string{"ClusterName"}, conditional: nil},
@@ -48,4 +49,7 @@ var createOnly = map[string]props{
 	"AWS::SNS::Subscription":                      {createOnly: []string{"Endpoint", "Protocol", "TopicArn"}, conditional: []string{"Region"}},
 	"AWS::SNS::Topic":                             {createOnly: []string{"FifoTopic", "TopicName"}, conditional: nil},
 	"AWS::SNS::TopicPolicy":                       {createOnly: nil, conditional: nil},
+	"AWS::WAFv2::LoggingConfiguration":            {createOnly: []string{"ResourceArn"}, conditional: nil},
+	"AWS::WAFv2::WebACL":                          {createOnly: []string{"Name", "Scope"}, conditional: nil},
+	"AWS::WAFv2::WebACLAssociation":               {createOnly: []string{"ResourceArn", "WebACLArn"}, conditional: nil},
 }
