@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -51,6 +52,8 @@ type clientSource interface {
 	autoscaling(account, region string) autoscalingAPI
 	// ec2 returns the client that empties a VPC's default security group.
 	ec2(account, region string) ec2API
+	// lambda returns the client that reads the account's concurrency quota.
+	lambda(account, region string) lambdaAPI
 	// exists says whether a named resource a stack retains exists, and
 	// how that is known when the account cannot see it.
 	exists(ctx context.Context, account, region string, r plan.Retained) (bool, string, error)
@@ -242,6 +245,10 @@ func (c *awsClients) codedeploy(account, region string) codedeployAPI {
 
 func (c *awsClients) ec2(account, region string) ec2API {
 	return ec2query.New(c.config(account, region))
+}
+
+func (c *awsClients) lambda(account, region string) lambdaAPI {
+	return lambda.NewFromConfig(c.config(account, region))
 }
 
 func (c *awsClients) autoscaling(account, region string) autoscalingAPI {

@@ -76,6 +76,10 @@ func runDeploy(ctx context.Context, p *plan.Plan, opts Options, src clientSource
 		e.prog.close()
 		return nil, err
 	}
+	if err := e.checkReservations(ctx); err != nil {
+		e.prog.close()
+		return nil, err
+	}
 	return e.run(ctx)
 }
 

@@ -213,7 +213,10 @@ func (f *fakeCFN) ListStackResources(context.Context, *cloudformation.ListStackR
 }
 
 // fakeSource serves one fake for every account and region.
-type fakeSource struct{ cfnFake *fakeCFN }
+type fakeSource struct {
+	cfnFake    *fakeCFN
+	lambdaFake lambdaAPI
+}
 
 func (s fakeSource) check(context.Context, []plan.Stack) error { return nil }
 func (s fakeSource) cfn(string, string) cfnAPI                 { return s.cfnFake }
@@ -224,6 +227,7 @@ func (s fakeSource) ecs(string, string) ecsAPI                 { return nil } //
 func (s fakeSource) codedeploy(string, string) codedeployAPI   { return nil } // tested against moto
 func (s fakeSource) autoscaling(string, string) autoscalingAPI { return nil } // tested against moto
 func (s fakeSource) ec2(string, string) ec2API                 { return nil } // tested against moto
+func (s fakeSource) lambda(string, string) lambdaAPI           { return s.lambdaFake }
 func (s fakeSource) exists(context.Context, string, string, plan.Retained) (bool, string, error) {
 	return false, "", nil // tested against moto
 }

@@ -62,6 +62,8 @@ func resolveParams(s plan.Stack, deps map[string]StackResult) ([]types.Parameter
 			val = *v.Value
 		case v.Live != nil:
 			continue // read from the listener just before the stack changes (liveParams)
+		case v.PrefixList != nil:
+			continue // looked up before the stack changes (prefixListParams)
 		case v.From != nil:
 			o := deps[v.From.Stack].Outputs
 			got, ok := o[v.From.Output]

@@ -40,6 +40,9 @@ type stackRun struct {
 	inflight string
 	// tried holds the errors the SDK retried since the last begin.
 	tried *attempts
+	// prefixLists caches the ids of the prefix lists the stack's
+	// parameters name, by name.
+	prefixLists map[string]string
 	// pending is a change set this run created on the stack and has not
 	// executed ("" when none): what an interrupt leaves for the re-run.
 	pending string
@@ -146,7 +149,11 @@ func (r *stackRun) inputs(ctx context.Context, st *types.Stack) error {
 	if err != nil {
 		return err
 	}
-	r.params = append(slices.Clone(r.bound), live...)
+	lists, err := r.prefixListParams(ctx)
+	if err != nil {
+		return err
+	}
+	r.params = append(append(slices.Clone(r.bound), live...), lists...)
 	sort.Slice(r.params, func(i, j int) bool {
 		return aws.ToString(r.params[i].ParameterKey) < aws.ToString(r.params[j].ParameterKey)
 	})

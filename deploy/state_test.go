@@ -50,7 +50,7 @@ func fakeOptions(mod func(*Options)) Options {
 
 func runFake(t *testing.T, f *fakeCFN, p *plan.Plan, opts Options) *Summary {
 	t.Helper()
-	sum, err := runDeploy(context.Background(), p, opts, fakeSource{f})
+	sum, err := runDeploy(context.Background(), p, opts, fakeSource{cfnFake: f})
 	if sum == nil {
 		t.Fatalf("deploy: %v", err)
 	}

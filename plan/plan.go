@@ -94,6 +94,11 @@ type Stack struct {
 	// members reach each other and the world, and CloudFormation cannot
 	// change it.
 	DefaultSecurityGroup *DefaultSecurityGroup `json:"defaultSecurityGroup,omitempty"`
+	// Reserved are Lambda functions of the stack with reserved
+	// concurrency. Lambda refuses a reservation that would leave fewer
+	// than 100 of the account's executions unreserved, so the deployer
+	// checks the account's quota before it changes the stack.
+	Reserved []Reservation `json:"reserved,omitempty"`
 	// TemplateBucket is an S3 bucket in Account and Region, created by a
 	// stack this one depends on, where the deployer may stage the template
 	// when it is too large to send inline (over 51,200 bytes).
@@ -145,6 +150,13 @@ type DefaultSecurityGroup struct {
 	VpcOutput string `json:"vpcOutput"`
 }
 
+// Reservation is one function's reserved concurrency.
+type Reservation struct {
+	Function string `json:"function"`
+	// Executions is the function's ReservedConcurrentExecutions.
+	Executions int `json:"executions"`
+}
+
 // DeploymentGroup names one CodeDeploy deployment group.
 type DeploymentGroup struct {
 	Application string `json:"application"`
@@ -170,12 +182,18 @@ func (s *Stack) FrozenResource(logicalID string) (Frozen, bool) {
 }
 
 // ParamValue is a literal Value, a reference to an Output of a stack that
-// precedes it in the plan, or a Live value the deployer reads from AWS
-// just before the stack changes. Exactly one of the three is set.
+// precedes it in the plan, a Live value the deployer reads from AWS just
+// before the stack changes, or the id of the AWS-managed PrefixList of
+// that name in the stack's account and region. Exactly one is set.
 type ParamValue struct {
 	Value *string    `json:"value,omitempty"`
 	From  *OutputRef `json:"from,omitempty"`
 	Live  *LiveRef   `json:"live,omitempty"`
+	// PrefixList is the name of an AWS-managed prefix list, such as
+	// "com.amazonaws.eu-west-1.s3" (the addresses of a gateway endpoint's
+	// service). CloudFormation has no way to look its id up, and a
+	// security group rule to the service needs it.
+	PrefixList *string `json:"prefixList,omitempty"`
 }
 
 // LiveRef is the target group a listener of the stack itself forwards to
@@ -205,6 +223,10 @@ func Literal(v string) ParamValue { return ParamValue{Value: &v} }
 func Live(listenerOutput string, targetGroups map[string]string, initial string) ParamValue {
 	return ParamValue{Live: &LiveRef{Listener: listenerOutput, TargetGroups: targetGroups, Initial: initial}}
 }
+
+// PrefixListID returns a parameter the deployer fills with the id of the
+// AWS-managed prefix list called name.
+func PrefixListID(name string) ParamValue { return ParamValue{PrefixList: &name} }
 
 // FromOutput returns a parameter bound to another stack's output.
 func FromOutput(stack, output string) ParamValue {
@@ -261,9 +283,12 @@ func (p *Plan) Check() error {
 		sort.Strings(keys)
 		for _, k := range keys {
 			v := s.Parameters[k]
-			if n := btoi(v.Value != nil) + btoi(v.From != nil) + btoi(v.Live != nil); n != 1 {
-				bad("stack %q parameter %q must have exactly one of value, from and live", s.ID, k)
+			if n := btoi(v.Value != nil) + btoi(v.From != nil) + btoi(v.Live != nil) + btoi(v.PrefixList != nil); n != 1 {
+				bad("stack %q parameter %q must have exactly one of value, from, live and prefixList", s.ID, k)
 				continue
+			}
+			if v.PrefixList != nil && *v.PrefixList == "" {
+				bad("stack %q parameter %q: prefixList needs a name", s.ID, k)
 			}
 			if l := v.Live; l != nil {
 				values := slices.Collect(maps.Values(l.TargetGroups))

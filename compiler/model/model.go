@@ -69,6 +69,9 @@ type Source struct {
 	Repository       string
 	Branch           string // merges here start the pipeline
 	PullRequestsFrom string // "" disables pull-request automation
+	// PullRequestConcurrency is the reserved concurrency of the
+	// pull-request function; 0 reserves none.
+	PullRequestConcurrency int
 	// OutputDir is where the committed `bgc build` output lives inside the
 	// repository (default "deploy"); the build reads buildspec.yml and every
 	// target's taskdef.json and appspec.yaml from there.

@@ -8,34 +8,35 @@ import (
 
 // Defaults of every optional field. README.md documents the same values.
 const (
-	DefaultDeployRole         = "OrganizationAccountAccessRole"
-	DefaultBranch             = "main"
-	DefaultOutputDir          = "deploy"
-	DefaultDeletionWindowDays = 30
-	DefaultCIDR               = "10.0.0.0/16"
-	DefaultAZs                = 2
-	DefaultNAT                = string(model.NATPerAZ)
-	DefaultHealthPath         = "/"
-	DefaultMatcher            = "200-399"
-	DefaultInterval           = 15
-	DefaultTimeout            = 5
-	DefaultHealthy            = 2
-	DefaultUnhealthy          = 3
-	DefaultGracePeriod        = 60
-	DefaultDockerfile         = "Dockerfile"
-	DefaultBuildContext       = "."
-	DefaultTargetCPU          = 60
-	DefaultLogRetentionDays   = 365
-	DefaultWritablePath       = "/tmp"
-	DefaultImageEncryption    = "kms"
-	DefaultStrategy           = "CodeDeployDefault.ECSCanary10Percent5Minutes"
-	DefaultTerminationWait    = 60
-	DefaultDeregistration     = 30
-	DefaultMax5xxPerMinute    = 10
-	DefaultMaxUnhealthy       = 50
-	DefaultSmokeTestMatcher   = "200-399"
-	DefaultTestListenerPort   = 8080
-	DefaultWave               = 1
+	DefaultDeployRole             = "OrganizationAccountAccessRole"
+	DefaultBranch                 = "main"
+	DefaultOutputDir              = "deploy"
+	DefaultDeletionWindowDays     = 30
+	DefaultCIDR                   = "10.0.0.0/16"
+	DefaultAZs                    = 2
+	DefaultNAT                    = string(model.NATPerAZ)
+	DefaultHealthPath             = "/"
+	DefaultMatcher                = "200-399"
+	DefaultInterval               = 15
+	DefaultTimeout                = 5
+	DefaultHealthy                = 2
+	DefaultUnhealthy              = 3
+	DefaultGracePeriod            = 60
+	DefaultDockerfile             = "Dockerfile"
+	DefaultBuildContext           = "."
+	DefaultTargetCPU              = 60
+	DefaultLogRetentionDays       = 365
+	DefaultWritablePath           = "/tmp"
+	DefaultImageEncryption        = "kms"
+	DefaultPullRequestConcurrency = 1
+	DefaultStrategy               = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+	DefaultTerminationWait        = 60
+	DefaultDeregistration         = 30
+	DefaultMax5xxPerMinute        = 10
+	DefaultMaxUnhealthy           = 50
+	DefaultSmokeTestMatcher       = "200-399"
+	DefaultTestListenerPort       = 8080
+	DefaultWave                   = 1
 )
 
 func or[T any](p *T, def T) T {
@@ -62,10 +63,11 @@ func resolve(f *File) *model.App {
 			DeletionWindowDays: or(f.Key.DeletionWindowDays, DefaultDeletionWindowDays),
 		},
 		Source: model.Source{
-			Repository:       f.Source.Repository,
-			Branch:           or(f.Source.Branch, DefaultBranch),
-			PullRequestsFrom: or(f.Source.PullRequestsFrom, ""),
-			OutputDir:        or(f.Source.OutputDir, DefaultOutputDir),
+			Repository:             f.Source.Repository,
+			Branch:                 or(f.Source.Branch, DefaultBranch),
+			PullRequestsFrom:       or(f.Source.PullRequestsFrom, ""),
+			PullRequestConcurrency: or(f.Source.PullRequestConcurrency, DefaultPullRequestConcurrency),
+			OutputDir:              or(f.Source.OutputDir, DefaultOutputDir),
 		},
 		Service:      resolveService(&f.Service),
 		Deployment:   resolveDeployment(f.Deployment, f.Service.HealthCheck),

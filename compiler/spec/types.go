@@ -47,10 +47,11 @@ type Key struct {
 
 // Source is the CodeCommit repository.
 type Source struct {
-	Repository       string  `yaml:"repository"`
-	Branch           *string `yaml:"branch"`
-	PullRequestsFrom *string `yaml:"pullRequestsFrom"`
-	OutputDir        *string `yaml:"outputDir"`
+	Repository             string  `yaml:"repository"`
+	Branch                 *string `yaml:"branch"`
+	PullRequestsFrom       *string `yaml:"pullRequestsFrom"`
+	PullRequestConcurrency *int    `yaml:"pullRequestConcurrency"`
+	OutputDir              *string `yaml:"outputDir"`
 }
 
 // Account is one workload account.

@@ -47,6 +47,8 @@ type stack struct {
 	quiesce *plan.DeploymentGroup
 	// defaultSG becomes the plan entry's DefaultSecurityGroup.
 	defaultSG *plan.DefaultSecurityGroup
+	// reserved becomes the plan entry's Reserved.
+	reserved []plan.Reservation
 	// problems are what this stack would hold that AWS refuses.
 	problems Problems
 	// fingerprinted, when set, receives the plan fingerprint of every other

@@ -75,7 +75,7 @@ const (
 	whyNoDLQHook = "CodeDeploy waits for the hook to report its result and fails the deployment when it does not within an hour; " +
 		"a failed invocation already stops the release, and a dead-letter queue would hold an event nobody may act on later"
 	whyNoReservedConcurrency = "reserving concurrency takes it from the account's shared pool, and Lambda keeps at least 100 unreserved " +
-		"executions, which a new account's quota may not leave room for; the function runs once per deployment or push"
+		"executions, which a new workload account's quota may not leave room for; the hook runs once per deployment of this target, which waits for it"
 )
 
 // whyLogKeyParameter is why a log group encrypted with a key of another

@@ -255,6 +255,7 @@ func planEntry(app *model.App, s *stack, path string, body []byte, tree map[stri
 		Service:              s.service,
 		Quiesce:              s.quiesce,
 		DefaultSecurityGroup: s.defaultSG,
+		Reserved:             s.reserved,
 		DeployRole:           s.deployRole,
 		Parameters:           s.params,
 		Capabilities:         capabilities(s),

@@ -13,6 +13,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/logs"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 //go:embed lambda/open_pull_request.py
@@ -105,7 +106,7 @@ func sourceStack(app *model.App, toolsKey string) *stack {
 		cfn.Allow("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			subs(cfn.Partition+":logs:${AWS::Region}:${AWS::AccountId}:log-group:"+logGroup+":log-stream:*")),
 	))
-	tpl.Add("PullRequestFunction", &lambda.Function{
+	fn := &lambda.Function{
 		FunctionName:  str(app.PRLambdaName()),
 		Description:   str("Opens a pull request from " + app.Source.PullRequestsFrom + " to " + app.Source.Branch + " unless one is open"),
 		Runtime:       str(prLambdaRuntime),
@@ -118,14 +119,24 @@ func sourceStack(app *model.App, toolsKey string) *stack {
 		Environment: &lambda.Function_Environment{Variables: map[string]string{
 			"REPOSITORY": app.Source.Repository, "SOURCE_BRANCH": app.Source.PullRequestsFrom, "TARGET_BRANCH": app.Source.Branch,
 		}},
-		Tags: appTags(app),
-		AWSCloudFormationMetadata: exempt(nil, exceptions{
-			"LAMBDA_INSIDE_VPC": whyNoVPC, "CT.LAMBDA.PR.3": whyNoVPC,
-			"LAMBDA_CONCURRENCY_CHECK": whyNoReservedConcurrency,
-			"LAMBDA_DLQ_CHECK": "EventBridge invokes the function for each push and retries failed invocations; the function is idempotent " +
-				"(one pull request per merge base), and the next push opens the pull request a lost event did not",
-		}),
-	})
+		Tags:                      appTags(app),
+		AWSCloudFormationMetadata: exempt(nil, prFunctionExceptions(app)),
+	}
+	// Reserved concurrency bounds the function and guarantees it its own:
+	// "Reserving concurrency both ensures that your function has capacity
+	// to process the specified number of events simultaneously, and
+	// prevents it from scaling beyond that level"
+	// (https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html).
+	// An event EventBridge fails to deliver is retried: "By default,
+	// EventBridge retries sending the event for 24 hours and up to 185
+	// times" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html);
+	// whether a throttle counts among its "retriable errors" the page does
+	// not say, and a push whose pull request is lost is repaired by the next.
+	if n := app.Source.PullRequestConcurrency; n > 0 {
+		fn.ReservedConcurrentExecutions = num(n)
+		st.reserved = []plan.Reservation{{Function: app.PRLambdaName(), Executions: n}}
+	}
+	tpl.Add("PullRequestFunction", fn)
 	tpl.Add("PullRequestRule", &events.Rule{
 		Description:  str("pushes to " + app.Source.PullRequestsFrom + " open a pull request"),
 		EventPattern: branchChange(app, app.Source.PullRequestsFrom),
@@ -140,4 +151,19 @@ func sourceStack(app *model.App, toolsKey string) *stack {
 		SourceAccount: str(cfn.Ref("AWS::AccountId")),
 	})
 	return st
+}
+
+// prFunctionExceptions are the rules the pull-request function does not
+// meet, and why.
+func prFunctionExceptions(app *model.App) exceptions {
+	e := exceptions{
+		"LAMBDA_INSIDE_VPC": whyNoVPC, "CT.LAMBDA.PR.3": whyNoVPC,
+		"LAMBDA_DLQ_CHECK": "EventBridge invokes the function for each push and retries failed invocations; the function is idempotent " +
+			"(one pull request per merge base), and the next push opens the pull request a lost event did not",
+	}
+	if app.Source.PullRequestConcurrency == 0 {
+		e["LAMBDA_CONCURRENCY_CHECK"] = "app.yaml sets source.pullRequestConcurrency to 0: the team chose to let the function share the account's " +
+			"unreserved executions (Lambda keeps at least 100 of them, which a new account's quota may not leave room to reserve from)"
+	}
+	return e
 }

@@ -561,6 +561,10 @@ func (c *comparison) params(side Side, s *plan.Stack, t *template, isNew bool) m
 			out[k] = *v.Value
 		case v.Live != nil:
 			out[k] = c.liveValue(s, k)
+		case v.PrefixList != nil:
+			// The id of an AWS-managed prefix list never changes: the
+			// deployed stack's value, or the name standing for it.
+			out[k] = c.deployedValue(s, k, token("prefix list", *v.PrefixList))
 		case v.From != nil:
 			out[k] = c.bound(v.From, isNew)
 		}
@@ -580,12 +584,18 @@ func (c *comparison) params(side Side, s *plan.Stack, t *template, isNew bool) m
 // listener forwards where it did at the last deploy, as far as this
 // comparison can know), or a token when nothing is deployed.
 func (c *comparison) liveValue(s *plan.Stack, name string) any {
+	return c.deployedValue(s, name, token("live", s.ID, name))
+}
+
+// deployedValue is the value the deployed stack has for the parameter, or
+// otherwise when nothing is deployed.
+func (c *comparison) deployedValue(s *plan.Stack, name string, otherwise any) any {
 	if c.prev.Params != nil {
 		if v, ok := c.prev.Params[s.ID][name]; ok {
 			return v
 		}
 	}
-	return token("live", s.ID, name)
+	return otherwise
 }
 
 // bound is the value of a parameter bound to an output.

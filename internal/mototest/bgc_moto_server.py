@@ -56,6 +56,15 @@ moto changes, and bgc's templates are deployed as they are.
    bucket", VPC flow logs to Amazon S3); moto looked up a bucket named
    "bucket/folder/" and created no flow log. Here the bucket is looked up by
    its name and the flow log keeps the destination it was given.
+
+9. Lambda GetAccountSettings. moto does not route it (GET
+   /2016-08-19/account-settings/ answered 404), so bgc deploy's check of
+   the account's concurrency quota before reserving some could not run.
+   Here it answers as Lambda does: AccountLimit.ConcurrentExecutions is
+   MOTO_LAMBDA_CONCURRENCY_QUOTA (moto's own knob for the quota
+   PutFunctionConcurrency enforces; default 1000, Lambda's default quota)
+   and UnreservedConcurrentExecutions that minus the executions the
+   account's functions in the region reserve.
 """
 
 import sys
@@ -297,6 +306,37 @@ def _patch_flow_logs():
 
 
 _patch_flow_logs()
+
+
+def _patch_lambda_account_settings():
+    import json
+    import os
+
+    from moto.awslambda import urls as lambda_urls
+    from moto.awslambda.responses import LambdaResponse
+
+    def account_settings(request, full_url, headers):
+        response = LambdaResponse()
+        response.setup_class(request, full_url, headers)
+        quota = int(os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000"))
+        functions = response.backend.list_functions()
+        reserved = sum(int(fn.reserved_concurrency) for fn in functions if fn.reserved_concurrency)
+        body = {
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": quota,
+                "UnreservedConcurrentExecutions": quota - reserved,
+            },
+            "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(functions)},
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = account_settings
+
+
+_patch_lambda_account_settings()
 
 if __name__ == "__main__":
     from moto.server import main

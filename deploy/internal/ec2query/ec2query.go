@@ -271,3 +271,25 @@ func (c *Client) revoke(ctx context.Context, action, groupID string, perms []Per
 	}
 	return c.do(ctx, action, p, nil)
 }
+
+// PrefixList is what DescribeManagedPrefixLists reports of a prefix list.
+type PrefixList struct {
+	PrefixListID   string `xml:"prefixListId"`
+	PrefixListName string `xml:"prefixListName"`
+	OwnerID        string `xml:"ownerId"`
+}
+
+// DescribeManagedPrefixLists lists the prefix lists matching filters, such
+// as prefix-list-name ("com.amazonaws.eu-west-1.s3", the addresses of S3's
+// gateway endpoints in the region).
+func (c *Client) DescribeManagedPrefixLists(ctx context.Context, filters ...Filter) ([]PrefixList, error) {
+	p := url.Values{}
+	addFilters(p, filters)
+	var out struct {
+		PrefixLists []PrefixList `xml:"prefixListSet>item"`
+	}
+	if err := c.do(ctx, "DescribeManagedPrefixLists", p, &out); err != nil {
+		return nil, err
+	}
+	return out.PrefixLists, nil
+}

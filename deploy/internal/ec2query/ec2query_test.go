@@ -111,3 +111,18 @@ func TestDescribeSecurityGroups(t *testing.T) {
 		t.Errorf("ids: %v", got)
 	}
 }
+
+// TestDescribeManagedPrefixLists reads EC2's reply shape.
+func TestDescribeManagedPrefixLists(t *testing.T) {
+	var got url.Values
+	var auth string
+	c := server(t, 200, `<DescribeManagedPrefixListsResponse><requestId>r</requestId><prefixListSet><item><prefixListId>pl-6da54004</prefixListId>
+<addressFamily>IPv4</addressFamily><state>create-complete</state><prefixListName>com.amazonaws.eu-west-1.s3</prefixListName><ownerId>AWS</ownerId></item></prefixListSet></DescribeManagedPrefixListsResponse>`, &got, &auth)
+	lists, err := c.DescribeManagedPrefixLists(context.Background(), Filter{Name: "prefix-list-name", Values: []string{"com.amazonaws.eu-west-1.s3"}})
+	if err != nil || len(lists) != 1 || lists[0].PrefixListID != "pl-6da54004" || lists[0].OwnerID != "AWS" {
+		t.Fatal(lists, err)
+	}
+	if got.Get("Action") != "DescribeManagedPrefixLists" || got.Get("Filter.1.Name") != "prefix-list-name" || got.Get("Filter.1.Value.1") != "com.amazonaws.eu-west-1.s3" {
+		t.Errorf("request: %v", got)
+	}
+}
