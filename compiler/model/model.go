@@ -100,7 +100,23 @@ type Network struct {
 	CIDR string
 	AZs  int // 2 or 3
 	NAT  NATMode
+	// Endpoints are the AWS services reached through VPC endpoints
+	// (network.endpoints: "s3" a gateway endpoint, the others interface
+	// endpoints), sorted.
+	Endpoints []string
+	// EgressEndpoints limits the tasks' egress to the VPC and S3's gateway
+	// endpoint (network.egress: endpoints).
+	EgressEndpoints bool
 }
+
+// GatewayEndpoint is the one service of network.endpoints served by a
+// gateway endpoint.
+const GatewayEndpoint = "s3"
+
+// TaskEndpoints are the endpoints every task needs without the internet:
+// the image registry's API and Docker endpoints, S3 where ECR keeps the
+// layers, and CloudWatch Logs for the awslogs driver.
+var TaskEndpoints = []string{"ecr.api", "ecr.dkr", "logs", "s3"}
 
 // TestListener is the ALB listener CodeDeploy routes test traffic through.
 type TestListener struct {

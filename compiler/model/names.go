@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -146,3 +147,27 @@ func (a *App) HookFunctionName(kind string) string {
 
 // HookRoleName is the execution role of a hook function in one region.
 func (a *App) HookRoleName(kind, region string) string { return a.prefix() + "-" + kind + "-" + region }
+
+// ecrImage matches a private ECR image reference: ACCOUNT.dkr.ecr.REGION.
+// amazonaws.com[.cn]/REPOSITORY[:TAG|@DIGEST].
+var ecrImage = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9][a-z0-9._/-]*?)(?:[:@].*)?$`)
+
+// ECRImage splits a private ECR image reference into the registry's
+// account and region; ok is false for any other image.
+func ECRImage(image string) (account, region string, ok bool) {
+	m := ecrImage.FindStringSubmatch(image)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+// ECRRepository is the repository name of a private ECR image reference
+// ("" for any other image).
+func ECRRepository(image string) string {
+	m := ecrImage.FindStringSubmatch(image)
+	if m == nil {
+		return ""
+	}
+	return m[3]
+}

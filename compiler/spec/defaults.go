@@ -28,6 +28,7 @@ const (
 	DefaultLogRetentionDays       = 365
 	DefaultWritablePath           = "/tmp"
 	DefaultImageEncryption        = "kms"
+	DefaultEgress                 = "internet"
 	DefaultPullRequestConcurrency = 1
 	DefaultStrategy               = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 	DefaultTerminationWait        = 60
@@ -129,6 +130,16 @@ func resolve(f *File) *model.App {
 	return app
 }
 
+// pickList is the first list set (nil is unset; an empty list is set).
+func pickList(lists ...[]string) []string {
+	for _, l := range lists {
+		if l != nil {
+			return l
+		}
+	}
+	return nil
+}
+
 func resolveNetwork(global, override *Network) model.Network {
 	var g, o Network
 	if global != nil {
@@ -142,6 +153,10 @@ func resolveNetwork(global, override *Network) model.Network {
 		CIDR: pick(o.CIDR, g.CIDR, DefaultCIDR),
 		AZs:  or(o.AZs, or(g.AZs, DefaultAZs)),
 		NAT:  model.NATMode(pick(o.NAT, g.NAT, DefaultNAT)),
+		// An account's endpoints replace the global list, as every other
+		// network setting does.
+		Endpoints:       sorted(pickList(o.Endpoints, g.Endpoints)),
+		EgressEndpoints: pick(o.Egress, g.Egress, DefaultEgress) == "endpoints",
 	}
 }
 

@@ -261,6 +261,7 @@ func (c *checker) checkNetworks() {
 			}
 		}
 	}
+	c.checkEgress()
 	check := func(n *Network, at []string, resolved model.Network) {
 		if n == nil || n.CIDR == nil {
 			return
@@ -274,6 +275,72 @@ func (c *checker) checkNetworks() {
 	}
 	for i, a := range c.f.Accounts {
 		check(a.Network, path("accounts", i, "network"), resolveNetwork(c.f.Network, a.Network))
+	}
+}
+
+// checkEgress: tasks limited to the VPC's endpoints (network.egress:
+// endpoints) start only if the endpoints they need exist and their
+// bootstrap image is reachable through them.
+func (c *checker) checkEgress() {
+	reported := map[string]bool{}
+	once := func(at []string, msg, hint string) {
+		k := strings.Join(at, ".") + "\x00" + msg
+		if !reported[k] {
+			reported[k] = true
+			c.at(at, msg, hint)
+		}
+	}
+	for i, a := range c.f.Accounts {
+		net := resolveNetwork(c.f.Network, a.Network)
+		setting := func(key string, set func(*Network) bool) []string {
+			if a.Network != nil && set(a.Network) {
+				return path("accounts", i, "network", key)
+			}
+			return path("network", key)
+		}
+		if len(net.Endpoints) > 0 {
+			for _, r := range a.Regions {
+				if model.Partition(r) == "aws-cn" {
+					once(setting("endpoints", func(n *Network) bool { return n.Endpoints != nil }),
+						fmt.Sprintf("VPC endpoints in %s are not supported by bgc yet", r),
+						"bgc has not checked the endpoint service names of the China regions, so it creates none there; remove endpoints for this account")
+				}
+			}
+		}
+		if !net.EgressEndpoints {
+			continue
+		}
+		at := setting("egress", func(n *Network) bool { return n.Egress != nil })
+		need := append([]string(nil), model.TaskEndpoints...)
+		for _, k := range sortedKeys(c.f.Service.Secrets) {
+			if svc := arnField(c.f.Service.Secrets[k], 2); !slices.Contains(need, svc) {
+				need = append(need, svc) // secretsmanager or ssm
+			}
+		}
+		var missing []string
+		for _, s := range need {
+			if !slices.Contains(net.Endpoints, s) {
+				missing = append(missing, s)
+			}
+		}
+		if len(missing) > 0 {
+			once(at, fmt.Sprintf("the tasks may reach only the VPC's endpoints, but it has none for %s", strings.Join(missing, ", ")),
+				"list them in endpoints: "+strings.Join(need, ", ")+" (ECR, the S3 bucket ECR keeps layers in, CloudWatch Logs and the secrets' service)")
+		}
+		image := c.app.Service.BootstrapImage
+		if image == "" {
+			once(at, "the tasks may reach only the VPC's endpoints, but bgc's built-in bootstrap image is pulled from ECR Public, on the internet",
+				"set service.bootstrapImage to a copy in a private ECR repository of each target's region, e.g. {account}.dkr.ecr.{region}.amazonaws.com/base/nginx:stable-alpine")
+			continue
+		}
+		for _, r := range a.Regions {
+			t := model.Target{AccountID: a.ID, Region: r}
+			if _, region, ok := model.ECRImage(t.Expand(image)); !ok || region != r {
+				once(path("service", "bootstrapImage"), fmt.Sprintf("account %s's tasks may reach only their VPC's endpoints, which serve the private ECR registries of %s only", a.Name, r),
+					"use an image in a private ECR repository of each target's region, e.g. {account}.dkr.ecr.{region}.amazonaws.com/base/nginx:stable-alpine")
+				break
+			}
+		}
 	}
 }
 

@@ -68,9 +68,11 @@ type Account struct {
 
 // Network holds VPC settings; every field may be overridden per account.
 type Network struct {
-	CIDR *string `yaml:"cidr"`
-	AZs  *int    `yaml:"azs"`
-	NAT  *string `yaml:"nat"`
+	CIDR      *string  `yaml:"cidr"`
+	AZs       *int     `yaml:"azs"`
+	NAT       *string  `yaml:"nat"`
+	Endpoints []string `yaml:"endpoints"`
+	Egress    *string  `yaml:"egress"`
 }
 
 // Service is the containerised service.

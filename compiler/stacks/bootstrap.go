@@ -88,7 +88,7 @@ func bootstrapFS(app *model.App) filesystem {
 // CODE_DEPLOY service after creation, so this one is kept to what rarely
 // changes; every release registers taskdef.json instead.
 func bootstrapContainer(app *model.App, t model.Target) ecs.TaskDefinition_ContainerDefinition {
-	image := app.Service.BootstrapImage
+	image := t.Expand(app.Service.BootstrapImage)
 	if image == "" {
 		image = bootstrapImage
 	}

@@ -95,7 +95,7 @@ const whyAlarmAction = "CodeDeploy acts on the alarm: the deployment group watch
 // Reasons of the network's openings.
 const (
 	whyWorldEgress = "the tasks reach AWS APIs (ECR, CloudWatch Logs, Secrets Manager, Systems Manager) and their own dependencies on port 443 only, " +
-		"through the NAT gateway; those addresses are not fixed, so no narrower destination exists without VPC endpoints"
+		"through the NAT gateway; those addresses are not fixed (app.yaml keeps network.egress: internet, the default; egress: endpoints limits the tasks to the VPC's endpoints)"
 	whyPublicRoute = "the public subnets hold only the internet-facing load balancer and the NAT gateways, which need the internet gateway as their " +
 		"default route; the tasks run in private subnets without public addresses"
 	whyHTTPListener = "this target has no certificate in app.yaml (accounts[].certificates), so its load balancer serves HTTP; " +

@@ -106,6 +106,21 @@ func variants() map[string]*model.App {
 	remote.Tools.Region = "eu-west-2"
 	remote.Key.PrimaryRegion = "eu-west-2"
 	out["tools-region-without-workload"] = remote
+
+	// bgc's web ACL counting only, KMS-encrypted registries and tasks
+	// limited to the VPC's endpoints, with a bootstrap image per target.
+	private := seedApp()
+	private.LoadBalancer.WebACL = model.WebACLCount
+	private.Service.ImageKMS = true
+	private.Source.PullRequestConcurrency = 2
+	private.Service.BootstrapImage = "{account}.dkr.ecr.{region}.amazonaws.com/base/nginx:stable-alpine"
+	private.Service.Secrets = []model.KV{{Key: "DB_PASSWORD", Value: "arn:aws:secretsmanager:{region}:{account}:secret:poc/db"}}
+	for i := range private.Targets {
+		private.Targets[i].Network.Endpoints = []string{"ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager"}
+		private.Targets[i].Network.EgressEndpoints = true
+	}
+	private.Targets[0].WebACLARN = "arn:aws:wafv2:ap-south-1:222222222222:regional/webacl/org/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+	out["private-egress-waf"] = private
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/awslabs/goformation/v7/cloudformation/ec2"
+	"github.com/awslabs/goformation/v7/cloudformation/tags"
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/plan"
@@ -83,6 +84,7 @@ func networkStack(app *model.App, t model.Target, logs string) (*stack, error) {
 		tpl.Output(outPublicSubnet+n, "public subnet in AZ "+n, cfn.Ref("PublicSubnet"+n))
 		tpl.Output(outPrivateSubnet+n, "private subnet in AZ "+n, cfn.Ref("PrivateSubnet"+n))
 	}
+	addEndpoints(t, tpl, tg)
 	st := workloadStack(app, t, kindNetwork, tpl)
 	// The VPC's default security group allows all traffic between its
 	// members and all egress; nothing bgc creates uses it, and
@@ -94,4 +96,76 @@ func networkStack(app *model.App, t model.Target, logs string) (*stack, error) {
 	st.defaultSG = &plan.DefaultSecurityGroup{VpcOutput: outVpcID}
 	st.needs(logs)
 	return st, nil
+}
+
+// addEndpoints adds network.endpoints: S3's gateway endpoint on the private
+// route tables, and an interface endpoint with private DNS in every private
+// subnet for each other service, behind a security group that admits
+// HTTPS from the VPC. "When you enable private DNS for the endpoint, you
+// can make API requests to the AWS service using its default DNS name"
+// (https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html),
+// so the tasks, the ECS agent and the awslogs driver use the endpoints
+// without any setting of theirs. ECR keeps image layers in S3: "Amazon ECR
+// uses Amazon S3 to store your image layers. When your containers download
+// images from Amazon ECR, the containers must access Amazon ECR to get the
+// image manifest and Amazon S3 to download the actual image layers"
+// (https://aws.amazon.com/premiumsupport/knowledge-center/ecs-fargate-docker-timeout-error/,
+// which lists ECR, S3, Secrets Manager or Systems Manager, and CloudWatch
+// Logs for Fargate tasks without a NAT gateway). Adding the S3 endpoint to
+// a live VPC may cut the tasks' open S3 connections briefly: "If your
+// containers have existing connections to Amazon S3, their connections
+// might be briefly interrupted when you add the Amazon S3 gateway endpoint"
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html).
+// The endpoints' policies are the default (full access): the tasks' roles,
+// not the network, decide what they may do.
+func addEndpoints(t model.Target, tpl *cfn.Template, tg []tags.Tag) {
+	if len(t.Network.Endpoints) == 0 {
+		return
+	}
+	var privateRoutes, privateSubnets []string
+	for i := 1; i <= t.Network.AZs; i++ {
+		privateRoutes = append(privateRoutes, cfn.Ref(fmt.Sprint("PrivateRouteTable", i)))
+		privateSubnets = append(privateSubnets, cfn.Ref(fmt.Sprint("PrivateSubnet", i)))
+	}
+	interfaces := false
+	for _, svc := range t.Network.Endpoints {
+		if svc == model.GatewayEndpoint {
+			tpl.Add("Endpoint"+logicalID(svc), &ec2.VPCEndpoint{
+				VpcId:           cfn.Ref("Vpc"),
+				ServiceName:     cfn.Sub("com.amazonaws.${AWS::Region}." + svc),
+				VpcEndpointType: str("Gateway"),
+				RouteTableIds:   privateRoutes,
+			})
+			continue
+		}
+		interfaces = true
+		tpl.Add("Endpoint"+logicalID(svc), &ec2.VPCEndpoint{
+			VpcId:             cfn.Ref("Vpc"),
+			ServiceName:       cfn.Sub("com.amazonaws.${AWS::Region}." + svc),
+			VpcEndpointType:   str("Interface"),
+			PrivateDnsEnabled: yes(),
+			SubnetIds:         privateSubnets,
+			SecurityGroupIds:  []string{cfn.Ref("EndpointSecurityGroup")},
+		})
+	}
+	if interfaces {
+		// An endpoint only answers; CloudFormation gives a group without
+		// egress rules one that allows everything, so it gets one that
+		// matches nothing (ICMP type 252, code 252, to the limited
+		// broadcast address, which no endpoint sends).
+		tpl.Add("EndpointSecurityGroup", &ec2.SecurityGroup{
+			GroupDescription: "VPC endpoints: HTTPS from the VPC",
+			VpcId:            str(cfn.Ref("Vpc")),
+			SecurityGroupIngress: []ec2.SecurityGroup_Ingress{{
+				IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str(t.Network.CIDR), Description: str("HTTPS from the VPC"),
+			}},
+			SecurityGroupEgress: []ec2.SecurityGroup_Egress{{
+				IpProtocol: "icmp", FromPort: num(252), ToPort: num(252), CidrIp: str("255.255.255.255/32"), Description: str("no egress"),
+			}},
+			Tags: tg,
+			AWSCloudFormationMetadata: exempt(nil, exceptions{"SECURITY_GROUP_INGRESS_CIDR_NON_32_RULE": "the endpoints answer HTTPS from " +
+				"anything in the VPC (the tasks, the ECS agent pulling images and writing logs for them): a network, and the tasks' own group " +
+				"is in the service stack, which depends on this one"}),
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bgc-dev/bgc/compiler/cfn"
+	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/plan"
 	"github.com/bgc-dev/bgc/plan/planfile"
 )
@@ -54,6 +55,13 @@ func TestReferencesCreatedEarlier(t *testing.T) {
 			for _, admin := range app.Key.Admins { // the user's own principals exist already
 				for _, ref := range arnRefs(admin, plan.Stack{}) {
 					created[ref] = true
+				}
+			}
+			for _, tg := range app.Targets { // so does the user's own bootstrap image
+				if boot := tg.Expand(app.Service.BootstrapImage); boot != "" {
+					if acct, region, ok := model.ECRImage(boot); ok {
+						created[key("ecr", acct, region, model.ECRRepository(boot))] = true
+					}
 				}
 			}
 			for _, s := range p.Stacks {

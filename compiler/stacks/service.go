@@ -112,11 +112,9 @@ func serviceStack(app *model.App, t model.Target, network, logStack string) *sta
 			IpProtocol: "tcp", FromPort: num(svc.Port), ToPort: num(svc.Port),
 			SourceSecurityGroupId: str(cfn.Ref("LoadBalancerSecurityGroup")), Description: str("from the ALB"),
 		}},
-		SecurityGroupEgress: []ec2.SecurityGroup_Egress{{
-			IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str("0.0.0.0/0"), Description: str("HTTPS to AWS APIs and registries"),
-		}},
+		SecurityGroupEgress:       taskEgress(t, tpl, st),
 		Tags:                      tg,
-		AWSCloudFormationMetadata: exempt(nil, exceptions{"EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE": whyWorldEgress}),
+		AWSCloudFormationMetadata: taskEgressExceptions(t),
 	})
 
 	// An internal load balancer lives in the private subnets: "The nodes of
@@ -380,4 +378,37 @@ func subnetsOf(t model.Target) model.Subnets {
 		panic("target " + t.ID() + ": " + err.Error())
 	}
 	return s
+}
+
+// taskEgress is where the tasks may connect: HTTPS anywhere (through the
+// NAT gateway), or with network.egress: endpoints HTTPS to the VPC, where
+// its interface endpoints are, and to S3's gateway endpoint, whose
+// addresses only the region's AWS-managed prefix list names; the deployer
+// looks its id up (plan.PrefixListID). Both allow HTTPS only: DNS queries
+// to the VPC's Amazon-provided resolver are taken not to pass through
+// security groups, as the HTTPS-only internet rule has always assumed
+// (stated from the VPC user guide's security-group notes; the sentence was
+// not found in the documentation index this was checked with).
+func taskEgress(t model.Target, tpl *cfn.Template, st *stack) []ec2.SecurityGroup_Egress {
+	if !t.Network.EgressEndpoints {
+		return []ec2.SecurityGroup_Egress{{
+			IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str("0.0.0.0/0"), Description: str("HTTPS to AWS APIs and registries"),
+		}}
+	}
+	list := tpl.Param(paramS3PrefixList, "String", "id of the AWS-managed prefix list of S3 in the region (the deployer looks it up)")
+	st.params[paramS3PrefixList] = plan.PrefixListID("com.amazonaws." + t.Region + "." + model.GatewayEndpoint)
+	return []ec2.SecurityGroup_Egress{
+		{IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), CidrIp: str(t.Network.CIDR), Description: str("HTTPS to the VPC endpoints")},
+		{IpProtocol: "tcp", FromPort: num(443), ToPort: num(443), DestinationPrefixListId: str(list), Description: str("HTTPS to S3 (image layers) through its gateway endpoint")},
+	}
+}
+
+// paramS3PrefixList is the service stack's parameter with S3's prefix list.
+const paramS3PrefixList = "S3PrefixList"
+
+func taskEgressExceptions(t model.Target) map[string]any {
+	if t.Network.EgressEndpoints {
+		return nil
+	}
+	return exempt(nil, exceptions{"EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE": whyWorldEgress})
 }

@@ -1,6 +1,9 @@
 package stacks
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/bgc-dev/bgc/compiler/cfn"
 	"github.com/bgc-dev/bgc/compiler/model"
 )
@@ -11,8 +14,20 @@ import (
 func addTaskRoles(app *model.App, t model.Target, tpl *cfn.Template) {
 	repo := cfn.Partition + ":ecr:${AWS::Region}:${AWS::AccountId}:repository/" + app.ECRRepositoryName()
 	logGroup := cfn.Partition + ":logs:${AWS::Region}:${AWS::AccountId}:log-group:" + app.LogGroupName()
+	repos := subs(repo)
+	// A bootstrapImage in a private ECR repository is pulled with this
+	// role too, until the first release (another account's repository
+	// must also allow it in its repository policy).
+	if boot := t.Expand(app.Service.BootstrapImage); boot != "" {
+		if acct, region, ok := model.ECRImage(boot); ok {
+			own := cfn.Sub(fmt.Sprintf("%s:ecr:%s:%s:repository/%s", cfn.Partition, region, acct, model.ECRRepository(boot)))
+			if !slices.Contains(repos, own) {
+				repos = append(repos, own)
+			}
+		}
+	}
 	statements := []cfn.Statement{
-		cfn.Allow("PullImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, subs(repo)),
+		cfn.Allow("PullImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, repos),
 		cfn.Allow("RegistryLogin", []string{"ecr:GetAuthorizationToken"}, []string{"*"}),
 		cfn.Allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, subs(logGroup+":log-stream:*")),
 	}

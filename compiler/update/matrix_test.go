@@ -119,6 +119,10 @@ var matrix = []row{
 	{name: "a target's own web ACL", keys: []string{"accounts[].webAcls"}, edits: []edit{{"    regions: [eu-west-1]\n",
 		"    regions: [eu-west-1]\n    webAcls: {eu-west-1: \"arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/org/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d\"}\n"}}},
 	{name: "pull-request concurrency", keys: []string{"source.pullRequestConcurrency"}, edits: []edit{{"source: {repository: shop}", "source: {repository: shop, pullRequestsFrom: dev, pullRequestConcurrency: 2}"}}},
+	{name: "VPC endpoints", keys: []string{"network.endpoints"}, edits: []edit{{"service:\n", "network: {endpoints: [ecr.api, ecr.dkr, logs, s3, ssm]}\nservice:\n"}}},
+	{name: "egress through endpoints only", keys: []string{"network.egress"}, edits: []edit{
+		{"service:\n", "network: {endpoints: [ecr.api, ecr.dkr, logs, s3, ssm], egress: endpoints}\nservice:\n"},
+		{"  logRetentionDays: 30\n", "  logRetentionDays: 30\n  bootstrapImage: \"{account}.dkr.ecr.{region}.amazonaws.com/base/nginx:1\"\n"}}},
 	{name: "image encryption", keys: []string{"service.imageEncryption"}, edits: []edit{{"  logRetentionDays: 30\n", "  logRetentionDays: 30\n  imageEncryption: aes256\n"}},
 		refused: []string{"Repository (AWS::ECR::Repository): it would be replaced (EncryptionConfiguration is create-only), and CloudFormation cannot replace a resource with a custom name"}},
 	{name: "service name", keys: []string{"service.name"}, edits: []edit{{"name: web", "name: shop-web"}},
