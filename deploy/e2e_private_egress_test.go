@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/bgc-dev/bgc/deploy"
 	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
@@ -84,6 +85,18 @@ func TestPrivateEgress(t *testing.T) {
 	}
 	if checked != 2 {
 		t.Errorf("checked %d service stacks with a prefix list, want the 2 prod targets", checked)
+	}
+
+	// The pull-request function holds its reservation, which the deployer
+	// checked against the quota moto reports (bgc_moto_server.py).
+	for _, s := range p.Stacks {
+		for _, r := range s.Reserved {
+			out, err := lambda.NewFromConfig(accountConfig(t, s.Account, s.Region)).GetFunctionConcurrency(context.Background(),
+				&lambda.GetFunctionConcurrencyInput{FunctionName: aws.String(r.Function)})
+			if err != nil || aws.ToInt32(out.ReservedConcurrentExecutions) != int32(r.Executions) {
+				t.Errorf("%s: function %s reserves %v (%v), want %d", s.ID, r.Function, out, err, r.Executions)
+			}
+		}
 	}
 
 	// A second run changes nothing: the looked-up id is the deployed one.

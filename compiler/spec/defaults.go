@@ -29,7 +29,7 @@ const (
 	DefaultWritablePath           = "/tmp"
 	DefaultImageEncryption        = "kms"
 	DefaultEgress                 = "internet"
-	DefaultPullRequestConcurrency = 1
+	DefaultPullRequestConcurrency = 0
 	DefaultStrategy               = "CodeDeployDefault.ECSCanary10Percent5Minutes"
 	DefaultTerminationWait        = 60
 	DefaultDeregistration         = 30

@@ -39,7 +39,7 @@ func TestResolveExample(t *testing.T) {
 		Name:   "poc",
 		Tools:  model.Tools{AccountID: "111111111111", Region: "ap-south-1", DeployRole: role},
 		Key:    model.Key{Alias: "alias/ecs-codepipeline-crossaccounts", PrimaryRegion: "ap-south-1", DeletionWindowDays: 30},
-		Source: model.Source{Repository: "Poc", Branch: "main", PullRequestsFrom: "development", PullRequestConcurrency: 1, OutputDir: "deploy"},
+		Source: model.Source{Repository: "Poc", Branch: "main", PullRequestsFrom: "development", OutputDir: "deploy"},
 		Accounts: []model.Account{
 			{Name: "test1", ID: "222222222222", Wave: 1, DeployRole: role, Regions: []string{"ap-south-1"}},
 			{Name: "test2", ID: "333333333333", Wave: 1, DeployRole: role, Regions: []string{"eu-central-1"}},

@@ -130,6 +130,9 @@ func (c *checker) checkAccounts() {
 			if got := arnField(arn, 4); got != a.ID {
 				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL belongs to account %s, not to this account (%s)", got, a.ID), "")
 			}
+			if got, want := arnField(arn, 1), model.Partition(r); got != want {
+				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL is in partition %s, but %s is in %s", got, r, want), "")
+			}
 		}
 	}
 }
@@ -183,6 +186,9 @@ func (c *checker) checkKey() {
 }
 
 func (c *checker) checkSource() {
+	if c.f.Source.PullRequestConcurrency != nil && c.app.Source.PullRequestsFrom == "" {
+		c.warn(path("source", "pullRequestConcurrency"), "there is no pull-request function: source.pullRequestsFrom is not set", "set pullRequestsFrom, or remove pullRequestConcurrency")
+	}
 	for _, field := range []string{"branch", "pullRequestsFrom"} {
 		var v *string
 		if field == "branch" {
@@ -219,6 +225,12 @@ func badBranch(b string) string {
 
 func (c *checker) checkService() {
 	s := c.f.Service
+	if s.BootstrapImage != nil {
+		rest := strings.NewReplacer("{account}", "", "{region}", "").Replace(*s.BootstrapImage)
+		if strings.ContainsAny(rest, "{}") {
+			c.at(path("service", "bootstrapImage"), "only {account} and {region} may be written in braces", "an image reference has no braces of its own")
+		}
+	}
 	if s.Autoscaling != nil {
 		as := c.app.Service.Autoscaling
 		if as.Min > as.Max {
@@ -315,6 +327,16 @@ func (c *checker) checkEgress() {
 		for _, k := range sortedKeys(c.f.Service.Secrets) {
 			if svc := arnField(c.f.Service.Secrets[k], 2); !slices.Contains(need, svc) {
 				need = append(need, svc) // secretsmanager or ssm
+			}
+		}
+		for _, k := range sortedKeys(c.f.Service.Secrets) {
+			for _, r := range a.Regions {
+				t := model.Target{AccountID: a.ID, Region: r}
+				if got := arnField(t.Expand(c.f.Service.Secrets[k]), 3); got != r {
+					once(path("service", "secrets", k), fmt.Sprintf("account %s's tasks may reach only their VPC's endpoints, which serve %s only, but the secret is in %s", a.Name, r, got),
+						"keep a copy in every target region and write the ARN with {region}")
+					break
+				}
 			}
 		}
 		var missing []string

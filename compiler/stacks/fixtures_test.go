@@ -112,7 +112,7 @@ func variants() map[string]*model.App {
 	private := seedApp()
 	private.LoadBalancer.WebACL = model.WebACLCount
 	private.Service.ImageKMS = true
-	private.Source.PullRequestConcurrency = 2
+	private.Source.PullRequestConcurrency = 2 // the default is 0
 	private.Service.BootstrapImage = "{account}.dkr.ecr.{region}.amazonaws.com/base/nginx:stable-alpine"
 	private.Service.Secrets = []model.KV{{Key: "DB_PASSWORD", Value: "arn:aws:secretsmanager:{region}:{account}:secret:poc/db"}}
 	for i := range private.Targets {

@@ -162,8 +162,9 @@ func prFunctionExceptions(app *model.App) exceptions {
 			"(one pull request per merge base), and the next push opens the pull request a lost event did not",
 	}
 	if app.Source.PullRequestConcurrency == 0 {
-		e["LAMBDA_CONCURRENCY_CHECK"] = "app.yaml sets source.pullRequestConcurrency to 0: the team chose to let the function share the account's " +
-			"unreserved executions (Lambda keeps at least 100 of them, which a new account's quota may not leave room to reserve from)"
+		e["LAMBDA_CONCURRENCY_CHECK"] = "source.pullRequestConcurrency is 0 (the default): the function shares the account's unreserved executions, " +
+			"since Lambda keeps at least 100 of them unreserved and a new account's quota of 10 leaves none to reserve; it runs once per push " +
+			"(set pullRequestConcurrency to reserve some: bgc deploy checks the quota first)"
 	}
 	return e
 }

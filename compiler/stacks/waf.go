@@ -64,8 +64,14 @@ func addOwnWebACL(app *model.App, tpl *cfn.Template, logKey string, count bool) 
 				Name: bodySizeRule, ActionToUse: &wafv2.WebACL_RuleAction{Count: &wafv2.WebACL_CountAction{}},
 			}}
 		}
-		// OverrideAction None keeps each rule's own action (block);
-		// Count turns every match of the group into a count.
+		// OverrideAction None keeps the group's verdict (its rules'
+		// actions, block). Count keeps the rules evaluating exactly as
+		// they would, and only turns the group's verdict into a count:
+		// "It does not affect how the rules in the rule group are
+		// evaluated" (https://docs.aws.amazon.com/waf/latest/APIReference/API_OverrideAction.html).
+		// So count mode counts and logs each request the group would
+		// block (its first matching rule, as blocking would stop there),
+		// which is what a team trying the rules needs to see.
 		override := &wafv2.WebACL_OverrideAction{None: map[string]any{}}
 		if count {
 			override = &wafv2.WebACL_OverrideAction{Count: map[string]any{}}

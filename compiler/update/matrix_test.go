@@ -50,6 +50,10 @@ deployment:
 tags: {team: shop}
 `
 
+// privateBase is base with its tasks limited to the VPC's endpoints.
+var privateBase = strings.Replace(strings.Replace(base, "service:\n", "network: {endpoints: [ecr.api, ecr.dkr, logs, s3, ssm], egress: endpoints}\nservice:\n", 1),
+	"  logRetentionDays: 30\n", "  logRetentionDays: 30\n  bootstrapImage: \"{account}.dkr.ecr.{region}.amazonaws.com/base/nginx:1\"\n", 1)
+
 // edit is one change of app.yaml: every old string must occur.
 type edit struct{ old, new string }
 
@@ -63,6 +67,10 @@ type row struct {
 	// refused, when set, is what the refusal must say; the change must
 	// not deploy.
 	refused []string
+	// way, when set, is what the refusal must tell the user to do.
+	way string
+	// base, when set, is the deployed app.yaml instead of base.
+	base string
 	// listeners may change their default action (adding or removing a
 	// certificate turns port 80 into a redirect and back).
 	listeners bool
@@ -123,8 +131,18 @@ var matrix = []row{
 	{name: "egress through endpoints only", keys: []string{"network.egress"}, edits: []edit{
 		{"service:\n", "network: {endpoints: [ecr.api, ecr.dkr, logs, s3, ssm], egress: endpoints}\nservice:\n"},
 		{"  logRetentionDays: 30\n", "  logRetentionDays: 30\n  bootstrapImage: \"{account}.dkr.ecr.{region}.amazonaws.com/base/nginx:1\"\n"}}},
+	// Refused in one step, in place in two (the next row): the table
+	// shows the way that works.
+	{name: "leave the endpoints in one step", base: privateBase, edits: []edit{
+		{"network: {endpoints: [ecr.api, ecr.dkr, logs, s3, ssm], egress: endpoints}\n", ""},
+		{"  bootstrapImage: \"{account}.dkr.ecr.{region}.amazonaws.com/base/nginx:1\"\n", ""}},
+		refused: []string{"EndpointEcrApi (AWS::EC2::VPCEndpoint): it would be deleted while the tasks may still reach only the VPC's endpoints"},
+		way:     "in two steps: set network.egress: internet and bgc deploy, then remove the endpoints"},
+	{name: "leave the endpoints, step one", keys: []string{"network.egress"}, base: privateBase, edits: []edit{
+		{"egress: endpoints", "egress: internet"}}},
 	{name: "image encryption", keys: []string{"service.imageEncryption"}, edits: []edit{{"  logRetentionDays: 30\n", "  logRetentionDays: 30\n  imageEncryption: aes256\n"}},
-		refused: []string{"Repository (AWS::ECR::Repository): it would be replaced (EncryptionConfiguration is create-only), and CloudFormation cannot replace a resource with a custom name"}},
+		refused: []string{"Repository (AWS::ECR::Repository): it would be replaced (EncryptionConfiguration is create-only): ECR sets a repository's encryption only when it creates it"},
+		way:     "set service.imageEncryption in app.yaml to the repository's"},
 	{name: "service name", keys: []string{"service.name"}, edits: []edit{{"name: web", "name: shop-web"}},
 		refused: []string{"Service (AWS::ECS::Service):", "Repository (AWS::ECR::Repository): it would be replaced (RepositoryName is create-only), leaving the old one and what it holds behind"}},
 }
@@ -138,10 +156,14 @@ var matrix = []row{
 // cases check the refusal. README "What you can change, and how" is this
 // table.
 func TestUpdateMatrix(t *testing.T) {
-	old, oldFiles := compile(t, base)
+	baseOld, baseFiles := compile(t, base)
 	for _, r := range matrix {
 		t.Run(r.name, func(t *testing.T) {
-			src := base
+			src, old, oldFiles := base, baseOld, baseFiles
+			if r.base != "" {
+				src = r.base
+				old, oldFiles = compile(t, src)
+			}
 			for _, e := range r.edits {
 				if !strings.Contains(src, e.old) {
 					t.Fatalf("the base has no %q", e.old)
@@ -171,6 +193,9 @@ func TestUpdateMatrix(t *testing.T) {
 					if !strings.Contains(refusals, want) {
 						t.Errorf("refusals lack %q:\n%s", want, refusals)
 					}
+				}
+				if r.way != "" && !strings.Contains(strings.Join(rep.Refusals(), "\n"), r.way) {
+					t.Errorf("no refusal says %q:\n%s", r.way, strings.Join(rep.Refusals(), "\n"))
 				}
 				accepted := acceptAll(t, old, next)
 				if got := accepted.Refusals(); len(got) != 0 {

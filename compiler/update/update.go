@@ -179,6 +179,28 @@ type comparison struct {
 	changedOutputs map[string]map[string]bool
 }
 
+// egressRelaxed says the tasks of network stack s's target are limited to
+// the VPC's endpoints in the deployed plan (their service stack takes S3's
+// prefix list) and no longer in the new one.
+func (c *comparison) egressRelaxed(s *plan.Stack) bool {
+	limited := func(p *plan.Plan) bool {
+		if p == nil {
+			return false
+		}
+		for _, o := range p.Stacks {
+			if o.Account == s.Account && o.Region == s.Region {
+				for _, v := range o.Parameters {
+					if v.PrefixList != nil {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	return limited(c.prev.Plan) && !limited(c.next.Plan)
+}
+
 // template is the part of a template the comparison reads.
 type template struct {
 	Parameters map[string]any      `yaml:"Parameters"`
@@ -286,6 +308,13 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 			ch := ResourceChange{LogicalID: id, Type: or.Type, Action: Remove}
 			if plan.HoldsData(or.Type) && or.DeletionPolicy != "Retain" {
 				ch.Refused = &Refusal{Reason: "it would be deleted, and with it what it holds", Way: "revert the change in app.yaml"}
+			}
+			if or.Type == "AWS::EC2::VPCEndpoint" && c.egressRelaxed(s) {
+				// The network stack deploys before the service stack, so
+				// the endpoint would go while the tasks' group still
+				// allows nothing else.
+				ch.Refused = &Refusal{Reason: "it would be deleted while the tasks may still reach only the VPC's endpoints: the service stack that " +
+					"lets them out deploys after this one", Way: "in two steps: set network.egress: internet and bgc deploy, then remove the endpoints"}
 			}
 			sr.Resources = append(sr.Resources, ch)
 		}
@@ -398,6 +427,11 @@ func (c *comparison) refusals(old, s *plan.Stack, ot *template, sr *StackReport)
 		case isFrozen:
 			r = &Refusal{Reason: fmt.Sprintf("%s would change, and ECS refuses CloudFormation updates of a service under the CODE_DEPLOY controller",
 				strings.Join(ch.Properties, ", ")), Way: way}
+		case ch.Replace && ch.Type == "AWS::ECR::Repository" && strings.HasPrefix(ch.Because, "EncryptionConfiguration"):
+			// Most often the upgrade to bgc's kms default, app.yaml unchanged.
+			r = &Refusal{Reason: fmt.Sprintf("it would be replaced (%s): ECR sets a repository's encryption only when it creates it", ch.Because),
+				Way: "keep the deployed encryption: set service.imageEncryption in app.yaml to the repository's (aes256 for one created before bgc defaulted to kms); " +
+					"or recreate target " + target(s.ID) + " with its retained stacks (bgc destroy --target " + target(s.ID) + " --include-retained, then bgc build --recreate " + target(s.ID) + ")"}
 		case ch.Replace && isNamed && !renamed[ch.LogicalID]:
 			r = &Refusal{Reason: fmt.Sprintf("it would be replaced (%s), and CloudFormation cannot replace a resource with a custom name (%s)", ch.Because, orComputed(name)), Way: way}
 		case ch.Replace && retained[ch.LogicalID]:

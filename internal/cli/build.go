@@ -3,11 +3,14 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgc-dev/bgc/compiler"
+	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/compiler/update"
 )
 
@@ -107,6 +110,7 @@ differs from what would be generated, 0 when it matches.`,
 				if err := e.refuseUnsafe(rep, templatePaths(outDir, out.Plan, prev), "nothing was written"); err != nil {
 					return err
 				}
+				warnNewWebACL(e.stderr, rep, out.App)
 			}
 			d, err := writeTree(outDir, out.Files)
 			if err != nil {
@@ -176,4 +180,30 @@ func rebuild(file, dir string, explicit bool) string {
 		cmd += " -o " + dir
 	}
 	return cmd
+}
+
+// warnNewWebACL warns when a live target gains bgc's blocking web ACL: an
+// upgrade of bgc does that with app.yaml unchanged (loadBalancer.webAcl
+// defaults to managed), and a false positive of a managed rule blocks real
+// clients the moment it deploys.
+func warnNewWebACL(w io.Writer, rep *update.Report, app *model.App) {
+	if app.LoadBalancer.WebACL != model.WebACLManaged {
+		return
+	}
+	var targets []string
+	for _, s := range rep.Stacks {
+		if s.Status != update.StackChanged {
+			continue
+		}
+		for _, r := range s.Resources {
+			if r.Type == "AWS::WAFv2::WebACL" && r.Action == update.Add {
+				targets = append(targets, s.ID[:strings.LastIndex(s.ID, "/")]) // "<account name>/<region>/<stack>"
+			}
+		}
+	}
+	if len(targets) > 0 {
+		fmt.Fprintf(w, "bgc: warning: the next deploy puts an AWS WAF web ACL that blocks what AWS's managed rules match in front of live target(s) %s "+
+			"(loadBalancer.webAcl: managed, the default); to watch what it would block first, set loadBalancer.webAcl: count and deploy, then managed\n",
+			strings.Join(targets, ", "))
+	}
 }

@@ -470,3 +470,27 @@ func TestDiffAgainstBuild(t *testing.T) {
 		t.Errorf("diff without AWS: exit %d: %s", code, stderr)
 	}
 }
+
+// TestBuildWarnsOfANewBlockingWebACL: a live target gaining bgc's blocking
+// web ACL (an upgrade does that with app.yaml unchanged) draws a warning
+// naming the targets and the count step; count itself, and a target's
+// first build, do not.
+func TestBuildWarnsOfANewBlockingWebACL(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	none := variant(t, "service:\n", "loadBalancer: {webAcl: none}\nservice:\n")
+	if code, _, stderr := run("build", none, "-o", out); code != 0 || strings.Contains(stderr, "web ACL") {
+		t.Fatalf("first build: exit %d: %s", code, stderr)
+	}
+	count := variant(t, "service:\n", "loadBalancer: {webAcl: count}\nservice:\n")
+	if code, _, stderr := run("build", count, "-o", out); code != 0 || strings.Contains(stderr, "web ACL") {
+		t.Errorf("count: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run("build", none, "-o", out); code != 0 {
+		t.Fatalf("back to none: exit %d: %s", code, stderr)
+	}
+	code, _, stderr := run("build", example, "-o", out)
+	want := "bgc: warning: the next deploy puts an AWS WAF web ACL that blocks what AWS's managed rules match in front of live target(s) test1/ap-south-1, test2/eu-central-1, test3/us-east-1"
+	if code != 0 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "set loadBalancer.webAcl: count") {
+		t.Errorf("managed over none: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+	}
+}

@@ -61,10 +61,10 @@ moto changes, and bgc's templates are deployed as they are.
    /2016-08-19/account-settings/ answered 404), so bgc deploy's check of
    the account's concurrency quota before reserving some could not run.
    Here it answers as Lambda does: AccountLimit.ConcurrentExecutions is
-   MOTO_LAMBDA_CONCURRENCY_QUOTA (moto's own knob for the quota
-   PutFunctionConcurrency enforces; default 1000, Lambda's default quota)
-   and UnreservedConcurrentExecutions that minus the executions the
-   account's functions in the region reserve.
+   MOTO_LAMBDA_CONCURRENCY_QUOTA (the knob moto's PutFunctionConcurrency
+   enforces a quota with when it is set), or 1000, Lambda's default quota,
+   when it is not; UnreservedConcurrentExecutions is that minus the
+   executions the account's functions in the region reserve.
 """
 
 import sys
