@@ -224,6 +224,11 @@ func Live(listenerOutput string, targetGroups map[string]string, initial string)
 	return ParamValue{Live: &LiveRef{Listener: listenerOutput, TargetGroups: targetGroups, Initial: initial}}
 }
 
+// ParamS3PrefixList is the parameter of a service stack whose tasks may
+// reach only the VPC's endpoints: the id of S3's prefix list, for their
+// security group (a PrefixListID parameter).
+const ParamS3PrefixList = "S3PrefixList"
+
 // PrefixListID returns a parameter the deployer fills with the id of the
 // AWS-managed prefix list called name.
 func PrefixListID(name string) ParamValue { return ParamValue{PrefixList: &name} }

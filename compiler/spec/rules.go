@@ -124,14 +124,15 @@ func (c *checker) checkAccounts() {
 				c.atKey(path("accounts", i, "webAcls", r), fmt.Sprintf("%s is not one of this account's regions", r), "web ACLs are per target: use a region listed in regions")
 				continue
 			}
-			if got := arnField(arn, 3); got != r {
+			got := arnField(arn, 3)
+			if got != r {
 				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL is in %s, but it can only protect a load balancer of its own region (%s)", got, r), "")
 			}
 			if got := arnField(arn, 4); got != a.ID {
 				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL belongs to account %s, not to this account (%s)", got, a.ID), "")
 			}
-			if got, want := arnField(arn, 1), model.Partition(r); got != want {
-				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL is in partition %s, but %s is in %s", got, r, want), "")
+			if part, want := arnField(arn, 1), model.Partition(r); got == r && part != want {
+				c.at(path("accounts", i, "webAcls", r), fmt.Sprintf("web ACL is in partition %s, but %s is in %s", part, r, want), "")
 			}
 		}
 	}
@@ -186,7 +187,7 @@ func (c *checker) checkKey() {
 }
 
 func (c *checker) checkSource() {
-	if c.f.Source.PullRequestConcurrency != nil && c.app.Source.PullRequestsFrom == "" {
+	if n := c.f.Source.PullRequestConcurrency; n != nil && *n > 0 && c.app.Source.PullRequestsFrom == "" {
 		c.warn(path("source", "pullRequestConcurrency"), "there is no pull-request function: source.pullRequestsFrom is not set", "set pullRequestsFrom, or remove pullRequestConcurrency")
 	}
 	for _, field := range []string{"branch", "pullRequestsFrom"} {

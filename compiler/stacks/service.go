@@ -404,7 +404,7 @@ func taskEgress(t model.Target, tpl *cfn.Template, st *stack) []ec2.SecurityGrou
 }
 
 // paramS3PrefixList is the service stack's parameter with S3's prefix list.
-const paramS3PrefixList = "S3PrefixList"
+const paramS3PrefixList = plan.ParamS3PrefixList
 
 func taskEgressExceptions(t model.Target) map[string]any {
 	if t.Network.EgressEndpoints {

@@ -341,3 +341,33 @@ func TestChangesTable(t *testing.T) {
 	}
 	golden.CompareFile(t, filepath.Join("testdata", "changes.json"), append(data, '\n'))
 }
+
+// TestEndpointRemovalRefusedLive: against what is deployed (bgc deploy's
+// comparison, whose deployed side carries the new plan's parameters with
+// the deployed templates), relaxing egress and removing the endpoints in
+// one change is refused as against the committed build.
+func TestEndpointRemovalRefusedLive(t *testing.T) {
+	old, _ := compile(t, privateBase)
+	src := strings.Replace(privateBase, "network: {endpoints: [ecr.api, ecr.dkr, logs, s3, ssm], egress: endpoints}\n", "", 1)
+	next, _ := compile(t, src)
+	bodies := map[string][]byte{}
+	for _, s := range old.Stacks {
+		bodies[s.ID] = s.Body
+	}
+	live := *next
+	live.Stacks = nil
+	for _, s := range next.Stacks {
+		if b, ok := bodies[s.ID]; ok {
+			s.Body = b
+		}
+		live.Stacks = append(live.Stacks, s)
+	}
+	rep, err := update.Compare(update.Side{Plan: &live}, update.Side{Plan: next}, update.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(rep.Refusals(), "\n")
+	if !strings.Contains(got, "AWS::EC2::VPCEndpoint EndpointEcrApi: it would be deleted while the tasks may still reach only the VPC's endpoints") {
+		t.Errorf("no refusal of the endpoints' removal:\n%s", got)
+	}
+}

@@ -180,19 +180,24 @@ type comparison struct {
 }
 
 // egressRelaxed says the tasks of network stack s's target are limited to
-// the VPC's endpoints in the deployed plan (their service stack takes S3's
-// prefix list) and no longer in the new one.
+// the VPC's endpoints on the deployed side (a service stack's template
+// there takes S3's prefix list, plan.ParamS3PrefixList) and no longer on
+// the new one. It reads the templates, not the plans' parameters: the
+// deployed side of a live comparison carries the new plan's parameters
+// with the deployed templates.
 func (c *comparison) egressRelaxed(s *plan.Stack) bool {
 	limited := func(p *plan.Plan) bool {
 		if p == nil {
 			return false
 		}
-		for _, o := range p.Stacks {
-			if o.Account == s.Account && o.Region == s.Region {
-				for _, v := range o.Parameters {
-					if v.PrefixList != nil {
-						return true
-					}
+		for i := range p.Stacks {
+			o := &p.Stacks[i]
+			if o.Account != s.Account || o.Region != s.Region || o.ID == s.ID {
+				continue
+			}
+			if t, err := parse(o); err == nil {
+				if _, ok := t.Parameters[plan.ParamS3PrefixList]; ok {
+					return true
 				}
 			}
 		}
@@ -430,8 +435,10 @@ func (c *comparison) refusals(old, s *plan.Stack, ot *template, sr *StackReport)
 		case ch.Replace && ch.Type == "AWS::ECR::Repository" && strings.HasPrefix(ch.Because, "EncryptionConfiguration"):
 			// Most often the upgrade to bgc's kms default, app.yaml unchanged.
 			r = &Refusal{Reason: fmt.Sprintf("it would be replaced (%s): ECR sets a repository's encryption only when it creates it", ch.Because),
-				Way: "keep the deployed encryption: set service.imageEncryption in app.yaml to the repository's (aes256 for one created before bgc defaulted to kms); " +
-					"or recreate target " + target(s.ID) + " with its retained stacks (bgc destroy --target " + target(s.ID) + " --include-retained, then bgc build --recreate " + target(s.ID) + ")"}
+				Way: "keep the deployed encryption: set service.imageEncryption in app.yaml to the repository's (aes256 for one created before bgc defaulted to kms; " +
+					"the setting applies to every target, new ones too); or recreate target " + target(s.ID) + " with a new repository: bgc destroy --target " + target(s.ID) +
+					" --include-retained (its service goes down), delete the repository it lists as left behind (its images go with it), " +
+					"then bgc build --recreate " + target(s.ID) + " and bgc deploy"}
 		case ch.Replace && isNamed && !renamed[ch.LogicalID]:
 			r = &Refusal{Reason: fmt.Sprintf("it would be replaced (%s), and CloudFormation cannot replace a resource with a custom name (%s)", ch.Because, orComputed(name)), Way: way}
 		case ch.Replace && retained[ch.LogicalID]:

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgc-dev/bgc/compiler"
-	"github.com/bgc-dev/bgc/compiler/model"
 	"github.com/bgc-dev/bgc/compiler/update"
+	"github.com/bgc-dev/bgc/plan"
 )
 
 func newBuildCmd(e *env) *cobra.Command {
@@ -110,7 +113,7 @@ differs from what would be generated, 0 when it matches.`,
 				if err := e.refuseUnsafe(rep, templatePaths(outDir, out.Plan, prev), "nothing was written"); err != nil {
 					return err
 				}
-				warnNewWebACL(e.stderr, rep, out.App)
+				warnNewWebACL(e.stderr, rep, out.Plan, recreate)
 			}
 			d, err := writeTree(outDir, out.Files)
 			if err != nil {
@@ -185,19 +188,21 @@ func rebuild(file, dir string, explicit bool) string {
 // warnNewWebACL warns when a live target gains bgc's blocking web ACL: an
 // upgrade of bgc does that with app.yaml unchanged (loadBalancer.webAcl
 // defaults to managed), and a false positive of a managed rule blocks real
-// clients the moment it deploys.
-func warnNewWebACL(w io.Writer, rep *update.Report, app *model.App) {
-	if app.LoadBalancer.WebACL != model.WebACLManaged {
-		return
+// clients the moment it deploys. Targets being recreated are not live.
+func warnNewWebACL(w io.Writer, rep *update.Report, p *plan.Plan, recreate []string) {
+	bodies := map[string][]byte{}
+	for _, s := range p.Stacks {
+		bodies[s.ID] = s.Body
 	}
 	var targets []string
 	for _, s := range rep.Stacks {
-		if s.Status != update.StackChanged {
+		target := s.ID[:strings.LastIndex(s.ID, "/")] // "<account name>/<region>/<stack>"
+		if s.Status != update.StackChanged || slices.Contains(recreate, target) {
 			continue
 		}
 		for _, r := range s.Resources {
-			if r.Type == "AWS::WAFv2::WebACL" && r.Action == update.Add {
-				targets = append(targets, s.ID[:strings.LastIndex(s.ID, "/")]) // "<account name>/<region>/<stack>"
+			if r.Type == "AWS::WAFv2::WebACL" && r.Action == update.Add && blocks(bodies[s.ID], r.LogicalID) {
+				targets = append(targets, target)
 			}
 		}
 	}
@@ -206,4 +211,27 @@ func warnNewWebACL(w io.Writer, rep *update.Report, app *model.App) {
 			"(loadBalancer.webAcl: managed, the default); to watch what it would block first, set loadBalancer.webAcl: count and deploy, then managed\n",
 			strings.Join(targets, ", "))
 	}
+}
+
+// blocks says the web ACL id of the template keeps a rule group's verdict
+// (OverrideAction None): loadBalancer.webAcl managed rather than count.
+func blocks(body []byte, id string) bool {
+	var t struct {
+		Resources map[string]struct {
+			Properties struct {
+				Rules []struct {
+					OverrideAction map[string]any `yaml:"OverrideAction"`
+				} `yaml:"Rules"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	if yaml.Unmarshal(body, &t) != nil {
+		return false
+	}
+	for _, r := range t.Resources[id].Properties.Rules {
+		if _, ok := r.OverrideAction["None"]; ok {
+			return true
+		}
+	}
+	return false
 }

@@ -140,5 +140,9 @@ func (e *env) refuseLive(ctx context.Context, p *plan.Plan, from string, c deplo
 	if err != nil {
 		return fail(ExitInternal, "compare with what is deployed: %v", err)
 	}
-	return e.refuseUnsafe(rep, templatePaths(from, p), "nothing was changed")
+	if err := e.refuseUnsafe(rep, templatePaths(from, p), "nothing was changed"); err != nil {
+		return err
+	}
+	warnNewWebACL(e.stderr, rep, p, nil)
+	return nil
 }
