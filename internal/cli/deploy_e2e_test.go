@@ -288,3 +288,19 @@ func TestDetailedExitCode(t *testing.T) {
 		t.Errorf("without --dry-run: exit %d %s", code, stderr)
 	}
 }
+
+// TestDeployWarnsOfANewBlockingWebACL: bgc deploy's check against the live
+// stacks warns, as bgc build does, when deployed targets gain bgc's
+// blocking web ACL.
+func TestDeployWarnsOfANewBlockingWebACL(t *testing.T) {
+	startMoto(t)
+	none := variant(t, "service:\n", "loadBalancer: {webAcl: none}\nservice:\n")
+	if code, _, stderr := run("deploy", none, "--method", "direct", "--yes", "--output", "json"); code != 0 || strings.Contains(stderr, "web ACL") {
+		t.Fatalf("deploy without a web ACL: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr := run("deploy", example, "--dry-run", "--output", "json")
+	want := "bgc: warning: the next deploy puts an AWS WAF web ACL that blocks what AWS's managed rules match in front of live target(s) test1/ap-south-1, test2/eu-central-1, test3/us-east-1 ("
+	if code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("dry run with the managed web ACL: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+	}
+}
