@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
 	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
 )
@@ -76,45 +74,4 @@ func (r *stackRun) emptyDefaultSecurityGroup(ctx context.Context) (string, error
 func ruleGone(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidPermission.NotFound"
-}
-
-// prefixListParams fills the stack's prefix-list parameters
-// (plan.ParamValue.PrefixList) with the ids EC2 gives the AWS-managed
-// lists in the stack's account and region. The id of an AWS-managed list
-// cannot be written into a template: CloudFormation has no way to look one
-// up, and each region has its own.
-func (r *stackRun) prefixListParams(ctx context.Context) ([]types.Parameter, error) {
-	var out []types.Parameter
-	for _, k := range sortedKeys(r.s.Parameters) {
-		name := r.s.Parameters[k].PrefixList
-		if name == nil {
-			continue
-		}
-		if r.prefixLists == nil {
-			r.prefixLists = map[string]string{}
-		}
-		id, ok := r.prefixLists[*name]
-		if !ok {
-			api := r.src.ec2(r.s.Account, r.s.Region)
-			var lists []ec2query.PrefixList
-			err := r.poll.read(ctx, func() (err error) {
-				lists, err = api.DescribeManagedPrefixLists(ctx, ec2query.Filter{Name: "prefix-list-name", Values: []string{*name}})
-				return err
-			})
-			if err != nil {
-				return nil, failf("look up the prefix list %s for parameter %s: %s (the deploy role needs ec2:DescribeManagedPrefixLists)", *name, k, apiMessage(err))
-			}
-			for _, l := range lists {
-				if l.PrefixListName == *name && l.OwnerID == "AWS" {
-					id = l.PrefixListID
-				}
-			}
-			if id == "" {
-				return nil, failf("EC2 in %s has no AWS-managed prefix list %s (parameter %s)", r.s.Region, *name, k)
-			}
-			r.prefixLists[*name] = id
-		}
-		out = append(out, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(id)})
-	}
-	return out, nil
 }

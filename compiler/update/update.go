@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -307,6 +308,7 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 			sr.Resources = append(sr.Resources, *ch)
 		}
 	}
+	relaxed := sync.OnceValue(func() bool { return c.egressRelaxed(s) })
 	for _, id := range sortedKeys(ot.Resources) {
 		if _, kept := nt.Resources[id]; !kept {
 			or := ot.Resources[id]
@@ -314,7 +316,7 @@ func (c *comparison) stack(old, s *plan.Stack) (StackReport, error) {
 			if plan.HoldsData(or.Type) && or.DeletionPolicy != "Retain" {
 				ch.Refused = &Refusal{Reason: "it would be deleted, and with it what it holds", Way: "revert the change in app.yaml"}
 			}
-			if or.Type == "AWS::EC2::VPCEndpoint" && c.egressRelaxed(s) {
+			if or.Type == "AWS::EC2::VPCEndpoint" && relaxed() {
 				// The network stack deploys before the service stack, so
 				// the endpoint would go while the tasks' group still
 				// allows nothing else.

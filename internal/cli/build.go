@@ -3,18 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-	"slices"
-	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bgc-dev/bgc/compiler"
 	"github.com/bgc-dev/bgc/compiler/update"
-	"github.com/bgc-dev/bgc/plan"
 )
 
 func newBuildCmd(e *env) *cobra.Command {
@@ -183,55 +177,4 @@ func rebuild(file, dir string, explicit bool) string {
 		cmd += " -o " + dir
 	}
 	return cmd
-}
-
-// warnNewWebACL warns when a live target gains bgc's blocking web ACL: an
-// upgrade of bgc does that with app.yaml unchanged (loadBalancer.webAcl
-// defaults to managed), and a false positive of a managed rule blocks real
-// clients the moment it deploys. Targets being recreated are not live.
-func warnNewWebACL(w io.Writer, rep *update.Report, p *plan.Plan, recreate []string) {
-	bodies := map[string][]byte{}
-	for _, s := range p.Stacks {
-		bodies[s.ID] = s.Body
-	}
-	var targets []string
-	for _, s := range rep.Stacks {
-		target := s.ID[:strings.LastIndex(s.ID, "/")] // "<account name>/<region>/<stack>"
-		if s.Status != update.StackChanged || slices.Contains(recreate, target) {
-			continue
-		}
-		for _, r := range s.Resources {
-			if r.Type == "AWS::WAFv2::WebACL" && r.Action == update.Add && blocks(bodies[s.ID], r.LogicalID) {
-				targets = append(targets, target)
-			}
-		}
-	}
-	if len(targets) > 0 {
-		fmt.Fprintf(w, "bgc: warning: the next deploy puts an AWS WAF web ACL that blocks what AWS's managed rules match in front of live target(s) %s "+
-			"(loadBalancer.webAcl: managed, the default); to watch what it would block first, set loadBalancer.webAcl: count and deploy, then managed\n",
-			strings.Join(targets, ", "))
-	}
-}
-
-// blocks says the web ACL id of the template keeps a rule group's verdict
-// (OverrideAction None): loadBalancer.webAcl managed rather than count.
-func blocks(body []byte, id string) bool {
-	var t struct {
-		Resources map[string]struct {
-			Properties struct {
-				Rules []struct {
-					OverrideAction map[string]any `yaml:"OverrideAction"`
-				} `yaml:"Rules"`
-			} `yaml:"Properties"`
-		} `yaml:"Resources"`
-	}
-	if yaml.Unmarshal(body, &t) != nil {
-		return false
-	}
-	for _, r := range t.Resources[id].Properties.Rules {
-		if _, ok := r.OverrideAction["None"]; ok {
-			return true
-		}
-	}
-	return false
 }
