@@ -114,10 +114,13 @@ func (c *checker) checkAccounts() {
 				c.at(path("accounts", i, "certificates", r), fmt.Sprintf("certificate belongs to account %s, not to this account (%s)", got, a.ID), "")
 			}
 		}
-		// A regional web ACL protects only resources of its own region
-		// and account: "You can only associate a web ACL with resources
-		// in the same Region" (AssociateWebACL takes no account either,
-		// https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html).
+		// A regional web ACL protects resources of its own region and
+		// account: its ARN names both, and AssociateWebACL associates "a
+		// web ACL with a regional application resource"
+		// (https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html).
+		// The page does not say in a sentence that another region's or
+		// account's web ACL is refused; bgc refuses it rather than find
+		// out at deploy time.
 		for _, r := range sortedKeys(a.WebACLs) {
 			arn := a.WebACLs[r]
 			if _, ok := regions[r]; !ok {

@@ -112,9 +112,10 @@ func networkStack(app *model.App, t model.Target, logs string) (*stack, error) {
 // (https://aws.amazon.com/premiumsupport/knowledge-center/ecs-fargate-docker-timeout-error/,
 // which lists ECR, S3, Secrets Manager or Systems Manager, and CloudWatch
 // Logs for Fargate tasks without a NAT gateway). Adding the S3 endpoint to
-// a live VPC may cut the tasks' open S3 connections briefly: "If your
-// containers have existing connections to Amazon S3, their connections
-// might be briefly interrupted when you add the Amazon S3 gateway endpoint"
+// a live VPC may cut the tasks' open S3 connections briefly, the ECR guide
+// warns (paraphrased from its translated editions, the ones the
+// documentation index holds; they also say ECR Public is not served by
+// endpoints, except its API in us-east-1)
 // (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html).
 // The endpoints' policies are the default (full access): the tasks' roles,
 // not the network, decide what they may do.

@@ -8,10 +8,12 @@ import (
 )
 
 // The AWS managed rule groups of bgc's web ACL: AWS's "baseline" groups
-// for any web application. Their capacities (700, 200 and 25 WCUs) stay
-// under the 1,500 a web ACL has before AWS WAF charges more
+// for any web application
 // (https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html,
-// aws-managed-rule-groups-ip-rep.html).
+// aws-managed-rule-groups-ip-rep.html). Their capacities, which those
+// pages list, are meant to stay under the 1,500 WCUs a web ACL has before
+// AWS WAF charges more; the figures (700, 200 and 25) were not re-checked
+// against the pages for this change.
 var managedRuleGroups = []string{
 	"AWSManagedRulesCommonRuleSet",
 	"AWSManagedRulesKnownBadInputsRuleSet",
@@ -19,11 +21,12 @@ var managedRuleGroups = []string{
 }
 
 // bodySizeRule is the core rule set's rule that blocks any body over 8 KB,
-// the most AWS WAF inspects of a request to a load balancer: "The
-// SizeRestrictions_BODY rule within the AWS Managed Rules Core Rule Set
-// checks for request bodies that are over 8 KB (8,192 bytes). Request
-// bodies over 8 KB are blocked."
-// (https://repost.aws/knowledge-center/waf-http-request-body-inspection).
+// the most AWS WAF inspects of a request to a load balancer. AWS's
+// knowledge-center article says the core rule set's SizeRestrictions_BODY
+// rule checks for request bodies over 8 KB (8,192 bytes) and blocks them
+// (paraphrased from its Spanish, Italian and French editions, the ones the
+// documentation index holds:
+// https://repost.aws/knowledge-center/waf-http-request-body-inspection).
 // Uploads and large API requests would fail the day the web ACL arrives,
 // so bgc counts them instead: their first 8 KB are still inspected by
 // every other rule.
