@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/bgc-dev/bgc/deploy"
 	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
 	"github.com/bgc-dev/bgc/plan"
-	"github.com/bgc-dev/bgc/plan/planfile"
 )
 
 // exampleOut is the compiler's committed output for the blue/green example.
@@ -28,19 +26,7 @@ var exampleOut = filepath.Join("..", "examples", "global-bluegreen", "deploy")
 // VPCs, load balancers, ECS clusters and IAM roles exist, then redeploys and
 // expects no changes.
 func TestExampleGlobalBlueGreen(t *testing.T) {
-	p, err := planfile.Load(os.DirFS(exampleOut))
-	if err != nil {
-		t.Fatal(err)
-	}
-	startMoto(t)
-
-	opts := testOptions(t, deploy.MethodDirect)
-	opts.Yes = true
-	sum, err := runDeploy(t, p, opts)
-	if err != nil {
-		t.Fatalf("deploy: %v", err)
-	}
-	wantAll(t, sum, deploy.StatusCreated)
+	p, opts := deployCommitted(t, exampleOut)
 
 	seen := map[string]int{}
 	for _, s := range p.Stacks {
@@ -61,7 +47,7 @@ func TestExampleGlobalBlueGreen(t *testing.T) {
 	}
 	t.Logf("verified resources by type: %v", seen)
 
-	sum, err = runDeploy(t, p, opts)
+	sum, err := runDeploy(t, p, opts)
 	if err != nil {
 		t.Fatalf("redeploy: %v", err)
 	}

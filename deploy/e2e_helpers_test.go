@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/bgc-dev/bgc/deploy"
 	"github.com/bgc-dev/bgc/plan"
+	"github.com/bgc-dev/bgc/plan/planfile"
 )
 
 // testOptions are fast, non-interactive options; the SDK configuration is
@@ -31,6 +33,26 @@ func testOptions(t *testing.T, method deploy.Method) deploy.Options {
 			MaxRetryBackoff: 300 * time.Millisecond,
 		},
 	}
+}
+
+// deployCommitted loads a committed build (the example's or a golden
+// case's), deploys all of it to a fresh moto with the direct method and
+// expects every stack created. It returns the plan and the options used.
+func deployCommitted(t *testing.T, dir string) (*plan.Plan, deploy.Options) {
+	t.Helper()
+	p, err := planfile.Load(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startMoto(t)
+	opts := testOptions(t, deploy.MethodDirect)
+	opts.Yes = true
+	sum, err := runDeploy(t, p, opts)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	wantAll(t, sum, deploy.StatusCreated)
+	return p, opts
 }
 
 // testWriter sends human progress to the test log.

@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/bgc-dev/bgc/deploy"
 	"github.com/bgc-dev/bgc/deploy/internal/ec2query"
-	"github.com/bgc-dev/bgc/plan/planfile"
 )
 
 // TestPrivateEgress deploys the committed golden output of tasks limited to
@@ -22,18 +20,7 @@ import (
 // moto does not run tasks, so whether they start without the internet is
 // beyond it (docs/security.md, network.egress, says what that relies on).
 func TestPrivateEgress(t *testing.T) {
-	p, err := planfile.Load(os.DirFS(filepath.Join("..", "golden", "private-egress")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	startMoto(t)
-	opts := testOptions(t, deploy.MethodDirect)
-	opts.Yes = true
-	sum, err := runDeploy(t, p, opts)
-	if err != nil {
-		t.Fatalf("deploy: %v", err)
-	}
-	wantAll(t, sum, deploy.StatusCreated)
+	p, opts := deployCommitted(t, filepath.Join("..", "golden", "private-egress"))
 
 	checked := 0
 	for _, s := range p.Stacks {
@@ -100,7 +87,7 @@ func TestPrivateEgress(t *testing.T) {
 	}
 
 	// A second run changes nothing: the looked-up id is the deployed one.
-	sum, err = runDeploy(t, p, opts)
+	sum, err := runDeploy(t, p, opts)
 	if err != nil {
 		t.Fatalf("redeploy: %v", err)
 	}
