@@ -153,21 +153,12 @@ func (a *App) HookRoleName(kind, region string) string { return a.prefix() + "-"
 var ecrImage = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9][a-z0-9._/-]*?)(?:[:@].*)?$`)
 
 // ECRImage splits a private ECR image reference into the registry's
-// account and region; ok is false for any other image.
-func ECRImage(image string) (account, region string, ok bool) {
+// account and region and the repository's name; ok is false for any other
+// image.
+func ECRImage(image string) (account, region, repository string, ok bool) {
 	m := ecrImage.FindStringSubmatch(image)
 	if m == nil {
-		return "", "", false
+		return "", "", "", false
 	}
-	return m[1], m[2], true
-}
-
-// ECRRepository is the repository name of a private ECR image reference
-// ("" for any other image).
-func ECRRepository(image string) string {
-	m := ecrImage.FindStringSubmatch(image)
-	if m == nil {
-		return ""
-	}
-	return m[3]
+	return m[1], m[2], m[3], true
 }

@@ -361,7 +361,7 @@ func (c *checker) checkEgress() {
 		}
 		for _, r := range a.Regions {
 			t := model.Target{AccountID: a.ID, Region: r}
-			if _, region, ok := model.ECRImage(t.Expand(image)); !ok || region != r {
+			if _, region, _, ok := model.ECRImage(t.Expand(image)); !ok || region != r {
 				once(path("service", "bootstrapImage"), fmt.Sprintf("account %s's tasks may reach only their VPC's endpoints, which serve the private ECR registries of %s only", a.Name, r),
 					"use an image in a private ECR repository of each target's region, e.g. {account}.dkr.ecr.{region}.amazonaws.com/base/nginx:stable-alpine")
 				break

@@ -59,8 +59,8 @@ func TestReferencesCreatedEarlier(t *testing.T) {
 			}
 			for _, tg := range app.Targets { // so does the user's own bootstrap image
 				if boot := tg.Expand(app.Service.BootstrapImage); boot != "" {
-					if acct, region, ok := model.ECRImage(boot); ok {
-						created[key("ecr", acct, region, model.ECRRepository(boot))] = true
+					if acct, region, repo, ok := model.ECRImage(boot); ok {
+						created[key("ecr", acct, region, repo)] = true
 					}
 				}
 			}

@@ -19,8 +19,8 @@ func addTaskRoles(app *model.App, t model.Target, tpl *cfn.Template) {
 	// role too, until the first release (another account's repository
 	// must also allow it in its repository policy).
 	if boot := t.Expand(app.Service.BootstrapImage); boot != "" {
-		if acct, region, ok := model.ECRImage(boot); ok {
-			own := cfn.Sub(fmt.Sprintf("%s:ecr:%s:%s:repository/%s", cfn.Partition, region, acct, model.ECRRepository(boot)))
+		if acct, region, repo, ok := model.ECRImage(boot); ok {
+			own := cfn.Sub(fmt.Sprintf("%s:ecr:%s:%s:repository/%s", cfn.Partition, region, acct, repo))
 			if !slices.Contains(repos, own) {
 				repos = append(repos, own)
 			}
